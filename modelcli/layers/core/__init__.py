@@ -1,0 +1,2 @@
+from .dense import Dense
+from .input_layer import Input, InputLayer

@@ -1,0 +1,29 @@
+"""One layer from its Keras dict (``{class_name, config}``), refusing unsafe ones."""
+from __future__ import annotations
+
+from ..errors import SpecError
+from ..serialization import check_safe, from_config
+from .registry import LAYERS
+
+
+def deserialize_layer(spec, where: str = "layer"):
+    """Build a layer from ``{"class_name": ..., "config": {...}}`` as Keras 2 or 3 writes it."""
+    if not isinstance(spec, dict) or "class_name" not in spec:
+        raise SpecError("expected a layer as {class_name, config}", where=where)
+    check_safe(spec, where)
+    name = spec["class_name"]
+    if name in ("Lambda", "TFOpLambda", "SlicingOpLambda"):
+        raise SpecError(f"a {name} layer holds Python code, which modelcli never executes",
+                        where=where, hint="replace it with built-in layers")
+    cls = LAYERS.get(name, f"{where}.class_name")
+    layer = from_config(cls, spec.get("config", {}), where=f"{where}.config")
+    build_config = spec.get("build_config")
+    if build_config and not layer.built and hasattr(layer, "build_from_config"):
+        layer.build_from_config(build_config)
+    return layer
+
+
+def serialize_layer(layer) -> dict:
+    """Keras 3's dict for a layer (without graph information)."""
+    return {"module": getattr(layer, "keras_module", "keras.layers"), "class_name": type(layer).__name__,
+            "config": layer.get_config(), "registered_name": None}

@@ -1,0 +1,1 @@
+"""Reading and writing Keras files: weights (Keras 3 and legacy HDF5), .keras archives."""
