@@ -1,0 +1,1 @@
+"""Running models over data: batching, predict (and, with training, fit / evaluate)."""
