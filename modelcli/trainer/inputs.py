@@ -9,6 +9,8 @@ from ..errors import DataError
 
 def as_input_list(model, x) -> list:
     """The arrays for ``model.inputs``, in order, from an array, a list or a name-keyed dict."""
+    if not model.inputs:
+        _build_from_data(model, x)
     names = [t.name for t in model.inputs]
     if isinstance(x, dict):
         missing = [n for n in names if n not in x]
@@ -30,6 +32,15 @@ def as_input_list(model, x) -> list:
         raise DataError(f"inputs have different numbers of samples: "
                         + ", ".join(f"{n}={len(a)}" for n, a in zip(names, arrays)))
     return arrays
+
+
+def _build_from_data(model, x) -> None:
+    """A Sequential model without an input shape builds from its first data, as in Keras."""
+    first = x[0] if isinstance(x, (list, tuple)) else x
+    if isinstance(first, dict) or not hasattr(model, "build_from_call"):
+        raise DataError(f"model '{model.name}' has no inputs yet; give it an Input or an input_shape")
+    sample = first[:1] if isinstance(first, torch.Tensor) else torch.as_tensor(np.asarray(first)[:1])
+    model.build_from_call((sample,), {})
 
 
 def check_shape(data_shape, expected, where) -> None:
