@@ -1,0 +1,12 @@
+"""MaxPooling2D: the largest value of each window over height and width; strides default to pool_size."""
+from ..registry import register_layer
+from .base_pooling import BasePooling
+
+
+@register_layer("MaxPooling2D", "MaxPool2D")
+class MaxPooling2D(BasePooling):
+    rank = 2
+    mode = "max"
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
