@@ -40,10 +40,16 @@ def tanh(x):
 
 @_activation("relu")
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return torch.relu(x)
-    y = torch.where(x >= threshold, x, negative_slope * (x - threshold))
-    return y if max_value is None else torch.clamp(y, max=max_value)
+    """Keras's relu: ``where(x > threshold, x, 0)`` clipped to [0, max_value], minus
+    ``negative_slope·relu(threshold - x)`` (so x == threshold gives 0)."""
+    if max_value is None and threshold == 0.0:
+        return torch.relu(x) if negative_slope == 0.0 else F.leaky_relu(x, negative_slope)
+    y = torch.relu(x) if threshold == 0.0 else torch.where(x > threshold, x, torch.zeros_like(x))
+    if max_value is not None:
+        y = torch.clamp(y, 0.0, max_value)
+    if negative_slope != 0.0:
+        y = y - negative_slope * torch.relu(threshold - x)
+    return y
 
 
 @_activation("relu6")
@@ -126,6 +132,53 @@ def mish(x):
 @_activation("exponential")
 def exponential(x):
     return torch.exp(x)
+
+
+@_activation("glu")
+def glu(x, axis=-1):
+    """Halves ``x`` along ``axis`` into (a, b) and returns ``a·sigmoid(b)``."""
+    return F.glu(x, dim=axis)
+
+
+@_activation("hard_shrink")
+def hard_shrink(x, threshold=0.5):
+    return F.hardshrink(x, threshold)
+
+
+@_activation("soft_shrink")
+def soft_shrink(x, threshold=0.5):
+    return F.softshrink(x, threshold)
+
+
+@_activation("sparse_plus")
+def sparse_plus(x):
+    """0 below -1, ``(x + 1)²/4`` on [-1, 1), x above."""
+    return torch.where(x <= -1, torch.zeros_like(x), torch.where(x < 1, 0.25 * (x + 1) ** 2, x))
+
+
+@_activation("sparse_sigmoid")
+def sparse_sigmoid(x):
+    """0 below -1, ``(x + 1)/2`` on (-1, 1), 1 above."""
+    return torch.clamp(0.5 * (x + 1), 0.0, 1.0)
+
+
+@_activation("squareplus")
+def squareplus(x, b=4):
+    return (x + torch.sqrt(x * x + b)) / 2
+
+
+@_activation("sparsemax")
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the simplex along ``axis`` (Martins & Astudillo)."""
+    z, _ = torch.sort(x, dim=axis, descending=True)
+    cumsum = torch.cumsum(z, dim=axis)
+    shape = [1] * x.dim()
+    shape[axis] = -1
+    k = torch.arange(1, x.shape[axis] + 1, device=x.device, dtype=x.dtype).view(shape)
+    support = z - (cumsum - 1) / k > 0
+    size = support.sum(dim=axis, keepdim=True)
+    tau = (torch.where(support, cumsum, torch.zeros_like(cumsum)).sum(dim=axis, keepdim=True) - 1) / size
+    return torch.clamp(x - tau, min=0.0)
 
 
 @_activation("log_sigmoid")

@@ -140,3 +140,122 @@ def test_identity_matches_keras_and_keeps_masks(rng):
     mask = torch.tensor([[True, False, True]])
     assert layers.Identity().compute_mask(torch.as_tensor(x), mask) is mask
     assert roundtrip(layers.Identity(name="i")) == keras.layers.Identity(name="i").get_config()
+
+
+# ----- Dropout and the noise layers (Keras 2 kept Dropout in core) --------------------------------------
+NOISE_LAYERS = [
+    (lambda: keras.layers.Dropout(0.3, noise_shape=(None, 1, 4), seed=1), (2, 3, 4)),
+    (lambda: keras.layers.SpatialDropout1D(0.3), (2, 3, 4)),
+    (lambda: keras.layers.SpatialDropout2D(0.3, data_format="channels_first"), (2, 3, 4, 5)),
+    (lambda: keras.layers.SpatialDropout3D(0.3), (1, 2, 3, 2, 2)),
+    (lambda: keras.layers.GaussianNoise(0.2, seed=3), (2, 5)),
+    (lambda: keras.layers.GaussianDropout(0.4), (2, 5)),
+    (lambda: keras.layers.AlphaDropout(0.2), (2, 5)),
+    (lambda: keras.layers.ActivityRegularization(l1=0.01, l2=0.1), (2, 5)),
+]
+
+
+@pytest.mark.parametrize("make, shape", NOISE_LAYERS)
+def test_noise_layers_are_the_identity_at_inference_as_in_keras(rng, make, shape):
+    keras_layer = make()
+    x = rng.normal(size=shape).astype("float32")
+    ours = assert_layer_matches_keras(keras_layer, x)
+    np.testing.assert_array_equal(ours(x).numpy(), x)
+    assert roundtrip(ours) == keras_layer.get_config()
+    assert ours.compute_output_shape((None,) + shape[1:]) == tuple(keras_layer.compute_output_shape((None,) + shape[1:]))
+    mask = torch.ones(shape[:2], dtype=torch.bool)
+    assert ours.compute_mask(torch.as_tensor(x), mask) is mask
+
+
+def test_dropout_when_training_zeroes_rate_and_scales_the_rest():
+    x = torch.ones(200, 100)
+    out = layers.Dropout(0.3)(x, training=True)
+    dropped = (out == 0).float().mean().item()
+    assert abs(dropped - 0.3) < 0.02
+    np.testing.assert_allclose(out[out != 0].numpy(), 1 / 0.7, rtol=1e-6)
+
+
+def test_dropout_noise_shape_shares_the_draw_along_size_one_axes():
+    out = layers.Dropout(0.5, noise_shape=(None, 1, 8), seed=0)(torch.ones(4, 6, 8), training=True)
+    zeros = (out == 0)
+    assert torch.equal(zeros, zeros[:, :1, :].expand_as(zeros))
+    assert 0 < zeros.float().mean() < 1
+
+
+def test_dropout_seed_repeats_the_sequence_of_a_fresh_layer():
+    x = torch.ones(10, 10)
+    first, second = layers.Dropout(0.5, seed=7), layers.Dropout(0.5, seed=7)
+    a1, a2 = first(x, training=True), first(x, training=True)
+    assert torch.equal(a1, second(x, training=True))
+    assert not torch.equal(a1, a2)  # the seed starts a sequence; calls still differ
+
+
+def test_dropout_rate_one_drops_everything():
+    assert torch.count_nonzero(layers.Dropout(1.0)(torch.ones(3, 3), training=True)) == 0
+
+
+@pytest.mark.parametrize("cls, shape, channel_axis", [(layers.SpatialDropout1D, (8, 5, 16), 2),
+                                                      (layers.SpatialDropout2D, (8, 16, 3, 4), 1),
+                                                      (layers.SpatialDropout3D, (8, 2, 3, 2, 16), 4)])
+def test_spatial_dropout_drops_whole_channels(cls, shape, channel_axis):
+    kwargs = {"data_format": "channels_first"} if channel_axis == 1 else {}
+    out = cls(0.5, **kwargs)(torch.ones(shape), training=True)
+    per_channel = out.movedim(channel_axis, 1).reshape(shape[0], shape[channel_axis], -1)
+    assert torch.all((per_channel == 0).all(-1) | (per_channel == 2.0).all(-1))
+    assert 0 < (per_channel == 0).float().mean() < 1
+
+
+def test_spatial_dropout_reads_keras2_config_with_trainable_and_noise_shape():
+    keras2 = {"class_name": "SpatialDropout2D", "config": {
+        "name": "sd", "trainable": True, "dtype": "float32", "rate": 0.2, "noise_shape": None, "seed": None,
+        "data_format": "channels_last"}}
+    layer = deserialize_layer(keras2)
+    assert layer.get_config() == {"rate": 0.2, "seed": None, "name": "sd", "dtype": "float32",
+                                  "data_format": "channels_last"}
+    keras.layers.SpatialDropout2D.from_config(layer.get_config())  # Keras 3 reads what we write
+
+
+def test_gaussian_noise_adds_noise_of_stddev_when_training():
+    x = torch.full((400, 100), 3.0)
+    noise = layers.GaussianNoise(0.5)(x, training=True) - x
+    assert abs(noise.mean().item()) < 0.01 and abs(noise.std().item() - 0.5) < 0.01
+
+
+def test_gaussian_dropout_multiplies_by_noise_around_one_when_training():
+    x = torch.full((400, 100), 2.0)
+    factor = layers.GaussianDropout(0.2, seed=0)(x, training=True) / x
+    assert abs(factor.mean().item() - 1) < 0.01
+    assert abs(factor.std().item() - (0.2 / 0.8) ** 0.5) < 0.01
+
+
+def test_alpha_dropout_keeps_mean_and_variance_of_normal_inputs():
+    x = torch.randn(400, 100, generator=torch.Generator().manual_seed(0))
+    out = layers.AlphaDropout(0.2, seed=1)(x, training=True)
+    assert abs(out.mean().item()) < 0.02 and abs(out.var().item() - 1) < 0.03
+    _, counts = out.unique(return_counts=True)
+    assert abs(counts.max().item() / out.numel() - 0.2) < 0.02  # dropped values share one level
+
+
+def test_activity_regularization_holds_an_l1l2_penalty():
+    layer = deserialize_layer(keras_spec(keras.layers.ActivityRegularization(l1=0.5, l2=2.0)))
+    assert float(layer.activity_regularizer(torch.tensor([1.0, -2.0]))) == 0.5 * 3 + 2.0 * 5
+    assert "activity_regularizer" not in layer.get_config()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: layers.Dropout(1.5), "rate: expected a number with 0 <= rate <= 1, got 1.5"),
+    (lambda: layers.Dropout(0.5, noise_shape="batch"), "noise_shape: expected a list of positive integers"),
+    (lambda: layers.Dropout(0.5, seed="x"), "seed: expected an integer or null"),
+    (lambda: layers.GaussianDropout(1.0), "rate: expected a number with 0 <= rate < 1"),
+    (lambda: layers.GaussianNoise(-0.1), "stddev: expected a non-negative number"),
+    (lambda: layers.SpatialDropout2D(0.1, data_format="NCHW"), "data_format: expected 'channels_last'"),
+    (lambda: layers.SpatialDropout1D(0.1, noise_shape=(1, 1, 4)), "noise_shape: SpatialDropout1D chooses"),
+])
+def test_noise_layers_reject_bad_arguments(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_dropout_noise_shape_must_fit_the_input():
+    with pytest.raises(ValueError, match=r"noise_shape \[None, 1\] does not fit inputs of shape \(2, 3, 4\)"):
+        layers.Dropout(0.5, noise_shape=(None, 1))(torch.ones(2, 3, 4), training=True)

@@ -1,1 +1,9 @@
-"""Filled by the layer family implementation."""
+"""Activation layers with options or weights (Keras's ``layers/activations``)."""
+from .elu import ELU
+from .leaky_relu import LeakyReLU
+from .prelu import PReLU
+from .relu import ReLU
+from .softmax import Softmax
+from .thresholded_relu import ThresholdedReLU
+
+__all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU"]
