@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -281,6 +284,81 @@ def test_keras2_configs_load_with_keras2_hard_sigmoid():
     out = bidirectional(np.ones((2, 5, 3), "float32"))
     assert tuple(out.shape) == (2, 5, 8)
     assert [w.shape for w in bidirectional.weights] == [(3, 16), (4, 16), (16,)] * 2
+
+
+KERAS2_FIXTURES = Path(__file__).parent / "fixtures" / "keras2" / "tf221"
+
+
+def keras2_model_layers(name):
+    """The layers of a model tf-keras 2.21 saved: built from its JSON as a Keras 2 file,
+    each paired with its weights from the legacy HDF5 file (in ``weight_names`` order)."""
+    h5py = pytest.importorskip("h5py")
+    spec = json.loads((KERAS2_FIXTURES / f"{name}.json").read_text())
+    found = {}
+    with h5py.File(KERAS2_FIXTURES / f"{name}.legacy_weights.h5", "r") as weights, \
+            flavour.reading(flavour.KERAS2):
+        for entry in spec["config"]["layers"]:
+            group = weights[entry["name"]]
+            arrays = [np.asarray(group[w]) for w in group.attrs["weight_names"]]
+            if entry["class_name"] in ("InputLayer", "Masking", "Embedding", "GlobalAveragePooling1D",
+                                       "Concatenate"):
+                found[entry["name"]] = arrays
+            else:
+                found[entry["name"]] = (deserialize_layer(entry), arrays)
+    return found, np.load(KERAS2_FIXTURES / f"{name}.npz")
+
+
+def run_with_weights(layer_and_weights, inputs, **kwargs):
+    layer, arrays = layer_and_weights
+    if not layer.built:
+        layer(inputs, **kwargs)
+        layer.set_weights(arrays)
+    return layer(inputs, **kwargs)
+
+
+def test_keras2_rnn_variants_match_tf_keras():
+    """go_backwards, return_state, GRU reset_after=False, Keras 2's hard_sigmoid, SimpleRNN relu,
+    Bidirectional mul / ave / None: the outputs tf-keras 2.21 computed."""
+    model, data = keras2_model_layers("rnn_variants")
+    inputs = torch.as_tensor(data["x0"])
+    a = run_with_weights(model["lstm"], inputs)
+    b, b_state = run_with_weights(model["gru"], inputs)
+    c, c_h, c_c = run_with_weights(model["lstm_1"], a)
+    d = run_with_weights(model["simple_rnn"], inputs)
+    e = run_with_weights(model["bidirectional"], inputs)
+    f = run_with_weights(model["bidirectional_1"], inputs)
+    g, g_back = run_with_weights(model["bidirectional_2"], f)
+    got = torch.cat([b, b_state, c, c_h, c_c, d, e, g, g_back], dim=-1)
+    np.testing.assert_allclose(got.detach().numpy(), data["y0"], atol=1e-5)
+
+
+def test_keras2_masked_lstm_timeseries_matches_tf_keras():
+    """A Masking layer's mask (with a hole) through LSTM(hard_sigmoid), SimpleRNN and
+    TimeDistributed(Dense(hard_sigmoid))."""
+    model, data = keras2_model_layers("masked_lstm_timeseries")
+    inputs = torch.as_tensor(data["x0"])
+    mask = (inputs != 0).any(-1)
+    x = run_with_weights(model["lstm"], inputs, mask=mask)
+    x = run_with_weights(model["simple_rnn"], x, mask=mask)
+    per_step = run_with_weights(model["per_step"], x)
+    np.testing.assert_allclose(per_step.detach().numpy(), data["y0"], atol=1e-5)
+    weights = mask[..., None].float()
+    masked_mean = (x * weights).sum(1) / weights.sum(1)
+    np.testing.assert_allclose(masked_mean.detach().numpy(), data["y1"], atol=1e-5)
+
+
+def test_keras2_masked_text_bigru_matches_tf_keras():
+    """Embedding(mask_zero=True) feeding Bidirectional GRU, Bidirectional LSTM (sum) and
+    GRU(reset_after=False)."""
+    model, data = keras2_model_layers("masked_text_bigru")
+    tokens = torch.as_tensor(data["x0"]).long()
+    (embeddings,) = model["embedding"]
+    x, mask = torch.as_tensor(embeddings)[tokens], tokens != 0
+    x = run_with_weights(model["bidirectional"], x, mask=mask)
+    x = run_with_weights(model["bidirectional_1"], x, mask=mask)
+    x = run_with_weights(model["gru_1"], x, mask=mask)
+    probabilities = run_with_weights(model["dense"], x)
+    np.testing.assert_allclose(probabilities.detach().numpy(), data["y0"], atol=1e-5)
 
 
 def test_keras2_graph_passing_initial_states_after_the_sequence(x, rng):
