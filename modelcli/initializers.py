@@ -40,6 +40,8 @@ class Initializer:
     """Base: subclasses implement ``_draw(shape, generator)``; config mirrors __init__."""
 
     def __init__(self, seed=None):
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise SpecError(f"expected an integer seed or null, got {seed!r}", where="seed")
         self.seed = seed
 
     def __call__(self, shape, dtype=torch.float32) -> torch.Tensor:
@@ -95,7 +97,7 @@ class Constant(Initializer):
         self.value = value
 
     def _draw(self, shape, generator):
-        return torch.full(shape, float(self.value))
+        return torch.as_tensor(self.value, dtype=torch.float32) * torch.ones(shape)
 
     def get_config(self):
         return {"value": self.value}
@@ -134,12 +136,15 @@ class RandomUniform(Initializer):
 
 
 _MODES = ("fan_in", "fan_out", "fan_avg")
-_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "normal", "uniform")
+_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
 
 @_register("VarianceScaling", "variance_scaling")
 class VarianceScaling(Initializer):
-    """scale / fan, then: truncated normal (σ = √s / 0.8796), normal (σ = √s) or uniform (±√(3s))."""
+    """scale / fan, then: truncated normal (σ = √s / 0.8796), normal (σ = √s) or uniform (±√(3s)).
+
+    ``distribution="normal"`` means the truncated normal, in Keras 2 and 3 alike.
+    """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
                  input_axes=None, output_axes=None):
@@ -147,6 +152,9 @@ class VarianceScaling(Initializer):
         self.input_axes, self.output_axes = input_axes, output_axes
         if scale <= 0:
             raise SpecError(f"scale must be positive, got {scale}", where="scale")
+        if isinstance(distribution, str):
+            distribution = distribution.lower()
+            distribution = "truncated_normal" if distribution == "normal" else distribution
         if mode not in _MODES:
             raise SpecError(f"mode must be one of {_MODES}, got {mode!r}", where="mode")
         if distribution not in _DISTRIBUTIONS:
@@ -160,7 +168,7 @@ class VarianceScaling(Initializer):
         scale = self.scale / max(1.0, fan)
         if self.distribution == "truncated_normal":
             return _truncated_normal(shape, 0.0, math.sqrt(scale) / 0.87962566103423978, generator)
-        if self.distribution in ("untruncated_normal", "normal"):
+        if self.distribution == "untruncated_normal":
             return torch.randn(shape, generator=generator) * math.sqrt(scale)
         limit = math.sqrt(3.0 * scale)
         return torch.rand(shape, generator=generator) * (2 * limit) - limit
@@ -209,7 +217,9 @@ class Orthogonal(Initializer):
         self.gain = gain
 
     def _draw(self, shape, generator):
-        rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
+        if len(shape) < 2:
+            raise SpecError(f"the orthogonal initializer needs a shape of rank 2 or more, got {shape}")
+        rows = math.prod(shape[:-1])
         cols = shape[-1]
         a = torch.randn((max(rows, cols), min(rows, cols)), generator=generator, dtype=torch.float64)
         q, r = torch.linalg.qr(a)
