@@ -16,11 +16,8 @@ def deserialize_layer(spec, where: str = "layer"):
         raise SpecError(f"a {name} layer holds Python code, which modelcli never executes",
                         where=where, hint="replace it with built-in layers")
     cls = LAYERS.get(name, f"{where}.class_name")
-    layer = from_config(cls, spec.get("config", {}), where=f"{where}.config")
-    build_config = spec.get("build_config")
-    if build_config and not layer.built and hasattr(layer, "build_from_config"):
-        layer.build_from_config(build_config)
-    return layer
+    # build_config is not needed: a layer builds when the graph calls it on its input shapes.
+    return from_config(cls, spec.get("config", {}), where=f"{where}.config")
 
 
 def serialize_layer(layer) -> dict:

@@ -203,6 +203,7 @@ def _tensor_ref(ref, layers, where):
         raise SpecError(f"refers to layer '{name}', which the model does not have", where=where,
                         hint=did_you_mean(name, layers))
     layer = layers[name]
+    node_index -= _node_offset(layer)
     if node_index >= len(layer.inbound_nodes):
         raise _NotReady
     outputs = tree.flatten(layer.inbound_nodes[node_index].outputs)
@@ -210,6 +211,12 @@ def _tensor_ref(ref, layers, where):
         raise SpecError(f"layer '{name}' has {len(outputs)} outputs; tensor_index {tensor_index} does not exist",
                         where=where)
     return outputs[tensor_index]
+
+
+def _node_offset(layer) -> int:
+    """Keras 2 counts a nested model's own graph as its node 0, so its calls start at 1."""
+    from .model import Model
+    return 1 if flavour.current() == flavour.KERAS2 and isinstance(layer, Model) else 0
 
 
 def _tensors(refs, layers, where):

@@ -21,7 +21,7 @@ def layer_entry(layer) -> dict:
     }
     if layer.inbound_nodes and not isinstance(layer, InputLayer) and not getattr(layer, "is_op", False):
         first = layer.inbound_nodes[0]
-        if first.args:
+        if len(first.args) == 1:  # several tensor arguments (attention) have their own build_config
             entry["build_config"] = {"input_shape": _shape_json(tree.map_structure(
                 lambda t: t.shape if isinstance(t, KerasTensor) else t, first.args[0]))}
     return entry
