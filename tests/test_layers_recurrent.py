@@ -170,6 +170,24 @@ def test_bidirectional_with_states_and_a_given_backward_layer_matches_keras(mask
     assert_layer_matches_keras(keras_layer, x, call_kwargs=call_kwargs)
 
 
+RIGHT_PADDED = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 0]] * 2, bool)
+
+
+@pytest.mark.parametrize("keras_layer", [
+    lambda: keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True, return_state=True)),
+    lambda: keras.layers.Bidirectional(keras.layers.GRU(3, return_state=True), merge_mode="mul"),
+    lambda: keras.layers.Bidirectional(keras.layers.SimpleRNN(3, return_sequences=True), merge_mode=None),
+], ids=["lstm", "gru", "simple_rnn"])
+@pytest.mark.parametrize("mask_name", [None, "right_padded"])
+def test_bidirectional_runs_both_directions_in_one_fused_call(keras_layer, mask_name, x, monkeypatch):
+    """No mask or right padding: one torch bidirectional kernel call, same numbers as Keras."""
+    def no_separate_calls(*args, **kwargs):
+        raise AssertionError("the directions ran one by one")
+    monkeypatch.setattr(RNN, "call", no_separate_calls)
+    call_kwargs = {"mask": RIGHT_PADDED} if mask_name else {}
+    assert_layer_matches_keras(keras_layer(), x, call_kwargs=call_kwargs)
+
+
 def test_bidirectional_initial_state_is_split_between_the_directions(x, rng):
     initial = [rng.normal(size=(8, 3)).astype("float32") for _ in range(4)]
     keras_layer = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True))

@@ -15,6 +15,7 @@ from ...engine.layer import Layer
 from ...errors import SpecError
 from ..deserialize import deserialize_layer, serialize_layer
 from ..registry import register_layer
+from . import fused
 from .rnn import RNN
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -61,18 +62,53 @@ class Bidirectional(Layer):
         if initial_state is not None:  # the forward layer's states, then the backward layer's
             half = len(initial_state) // 2
             forward_state, backward_state = list(initial_state[:half]), list(initial_state[half:])
-        y = self.forward_layer.call(sequences, initial_state=forward_state, mask=mask, training=training)
-        y_rev = self.backward_layer.call(sequences, initial_state=backward_state, mask=mask, training=training)
-        states = []
-        if self.return_state:
-            states = list(y[1:]) + list(y_rev[1:])
-            y, y_rev = y[0], y_rev[0]
-        if self.return_sequences:
-            y_rev = y_rev.flip(1)
+        fused_outputs = self._call_fused(sequences, forward_state, backward_state, mask, training)
+        if fused_outputs is not None:
+            y, y_rev, states = fused_outputs
+        else:
+            y = self.forward_layer.call(sequences, initial_state=forward_state, mask=mask, training=training)
+            y_rev = self.backward_layer.call(sequences, initial_state=backward_state, mask=mask, training=training)
+            states = []
+            if self.return_state:
+                states = list(y[1:]) + list(y_rev[1:])
+                y, y_rev = y[0], y_rev[0]
+            if self.return_sequences:
+                y_rev = y_rev.flip(1)
         if self.merge_mode is None:
             return [y, y_rev, *states]
         output = _merge(self.merge_mode, y, y_rev)
         return [output, *states] if self.return_state else output
+
+    def _call_fused(self, sequences, forward_state, backward_state, mask, training):
+        """Both directions in one fused bidirectional kernel call, when that is exact: the same
+        fused kernel on both sides, no dropout drawn, and no mask or a right-padded one.
+        Returns ``(y, y_rev in input order, states)`` or ``None``."""
+        forward, backward = self.forward_layer, self.backward_layer
+        if (self.stateful or forward.go_backwards or not backward.go_backwards or isinstance(sequences, (list, tuple))
+                or False in (forward.use_cudnn, backward.use_cudnn)):
+            return None
+        if training and any(rate > 0 for layer in (forward, backward)
+                            for rate in (layer.cell.dropout, layer.cell.recurrent_dropout)):
+            return None
+        kernels = forward.cell.fused_kernel(), backward.cell.fused_kernel()
+        if None in kernels or kernels[0][0] != kernels[1][0] or kernels[0][2] != kernels[1][2] \
+                or forward.cell.units != backward.cell.units:
+            return None
+        blocks = None
+        if mask is not None:
+            blocks = fused.mask_blocks(mask.to(torch.bool).reshape(mask.shape[:2]))
+            if blocks is None or (blocks != "full" and (not blocks.aligned or blocks.empty_rows)):
+                return None
+            blocks = None if blocks == "full" else blocks
+        inputs = sequences.to(forward.cell.kernel.dtype)
+        forward_states = forward._initial_states(forward_state, inputs)
+        backward_states = backward._initial_states(backward_state, inputs)
+        (kind, forward_weights, has_biases), (_, backward_weights, _) = kernels
+        y, y_rev, forward_final, backward_final = fused.run_bidirectional(
+            kind, forward_weights, backward_weights, has_biases, inputs, forward_states, backward_states, blocks)
+        if not self.return_sequences:  # each direction's last output is its final hidden state
+            y, y_rev = forward_final[0], backward_final[0]
+        return y, y_rev, (forward_final + backward_final if self.return_state else [])
 
     def compute_output_shape(self, input_shape):
         output = self.forward_layer.compute_output_shape(input_shape)
