@@ -1,0 +1,66 @@
+"""Keras 3's optimizers over torch parameters: Keras's defaults, update formulas and configs.
+
+``optimizer.build(params)`` once, then ``optimizer.apply()`` after each backward
+pass (or ``apply(grads)``); ``get_state``/``set_state`` checkpoint it exactly.
+"""
+from __future__ import annotations
+
+from ..errors import SpecError
+from ..serialization import check_safe, from_config
+from . import schedules
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .adamax import Adamax
+from .base import OPTIMIZERS, Optimizer
+from .nadam import Nadam
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Nadam", "Adagrad",
+           "Adadelta", "schedules", "get", "serialize", "deserialize", "OPTIMIZERS"]
+
+_MODULE = "keras.optimizers"
+
+
+def _lookup(name, where):
+    """Class names match case-insensitively, as Keras 3 matches them; TF 2.11+ wrote ``Custom>Adam``."""
+    if isinstance(name, str):
+        if name.startswith("Custom>"):
+            name = name[len("Custom>"):]
+        by_lower = {n.lower(): n for n in OPTIMIZERS.names()}
+        name = by_lower.get(name.lower(), name)
+    return OPTIMIZERS.get(name, where)
+
+
+def deserialize(config: dict, where: str | None = None) -> Optimizer:
+    """An optimizer from Keras's ``{class_name, config}`` dict (Keras 3, or Keras 2's)."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise SpecError("expected an optimizer name or a {class_name, config} mapping", where=where)
+    check_safe(config, where)
+    cls = _lookup(config["class_name"], f"{where}.class_name" if where else "class_name")
+    return from_config(cls, config.get("config") or {}, where=f"{where}.config" if where else "config")
+
+
+def get(identifier, where: str | None = None) -> Optimizer | None:
+    """Like ``keras.optimizers.get``: a name (``"adam"``, ``"RMSprop"``), a config dict, or an
+    optimizer (ours passes through; a real Keras one is rebuilt from its config)."""
+    if identifier is None or isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        return _lookup(identifier, where)()
+    if isinstance(identifier, dict):
+        return deserialize(identifier, where)
+    module = type(identifier).__module__ or ""
+    if module.split(".")[0] == "keras" and hasattr(identifier, "get_config"):
+        return deserialize({"class_name": type(identifier).__name__,
+                            "config": identifier.get_config()}, where)
+    raise SpecError(f"Could not interpret optimizer identifier: {identifier!r}", where=where,
+                    hint="give a name such as 'adam', a {class_name, config} mapping, "
+                         "or a modelcli.optimizers.Optimizer")
+
+
+def serialize(optimizer: Optimizer) -> dict:
+    """Keras 3's ``{module, class_name, config, registered_name}`` form."""
+    return {"module": _MODULE, "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(), "registered_name": None}

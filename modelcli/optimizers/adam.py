@@ -1,0 +1,68 @@
+"""Adam and AdamW as Keras computes them, bias corrections folded into the step size:
+``m ← β₁·m + (1 − β₁)·g; v ← β₂·v + (1 − β₂)·g²; w ← w − lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε)``.
+With ``amsgrad`` the denominator uses the running maximum of ``v``. AdamW is Adam whose
+(decoupled) weight decay defaults to 0.004."""
+from __future__ import annotations
+
+import torch
+
+from ..errors import SpecError
+from .base import OPTIMIZERS, Optimizer, float32
+
+
+@OPTIMIZERS.register("Adam")
+class Adam(Optimizer):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def _slot_groups(self):
+        return (("momentum", "velocity"), ("velocity_hat",)) if self.amsgrad else (("momentum", "velocity"),)
+
+    def update_step(self, grads, params, slots, lr):
+        t = float32(self.iterations + 1)
+        beta_1_power = torch.pow(float32(self.beta_1), t)
+        beta_2_power = torch.pow(float32(self.beta_2), t)
+        alpha = float(float32(lr) * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power))
+        m, v = slots["momentum"], slots["velocity"]
+        torch._foreach_mul_(m, self.beta_1)
+        torch._foreach_add_(m, grads, alpha=1 - self.beta_1)
+        torch._foreach_mul_(v, self.beta_2)
+        torch._foreach_add_(v, torch._foreach_mul(grads, grads), alpha=1 - self.beta_2)
+        if self.amsgrad:
+            torch._foreach_maximum_(slots["velocity_hat"], v)
+            v = slots["velocity_hat"]
+        denominators = torch._foreach_sqrt(v)
+        torch._foreach_add_(denominators, self.epsilon)
+        torch._foreach_add_(params, torch._foreach_div(torch._foreach_mul(m, alpha), denominators),
+                            alpha=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+@OPTIMIZERS.register("AdamW")
+class AdamW(Adam):
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None):
+        if weight_decay is None:
+            raise SpecError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         amsgrad=amsgrad, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)

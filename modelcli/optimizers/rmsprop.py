@@ -1,0 +1,57 @@
+"""RMSprop as Keras computes it, epsilon inside the root:
+``v ← ρ·v + (1 − ρ)·g²; w ← w − lr·g / √(v + ε)``; centered subtracts ``ḡ²`` (``ḡ ← ρ·ḡ + (1 − ρ)·g``)
+inside the root; momentum keeps ``m ← μ·m + lr·g/√(…)`` and subtracts ``m``."""
+from __future__ import annotations
+
+import torch
+
+from .base import OPTIMIZERS, Optimizer
+
+
+@OPTIMIZERS.register("RMSprop")
+class RMSprop(Optimizer):
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+
+    def _slot_groups(self):
+        groups = [("velocity",)]
+        if self.momentum > 0:
+            groups.append(("momentum",))
+        if self.centered:
+            groups.append(("average_gradient",))
+        return tuple(groups)
+
+    def update_step(self, grads, params, slots, lr):
+        rho = self.rho
+        velocities = slots["velocity"]
+        torch._foreach_mul_(velocities, rho)
+        torch._foreach_add_(velocities, torch._foreach_mul(grads, grads), alpha=1 - rho)
+        denominators = torch._foreach_add(velocities, self.epsilon)
+        if self.centered:
+            averages = slots["average_gradient"]
+            torch._foreach_mul_(averages, rho)
+            torch._foreach_add_(averages, grads, alpha=1 - rho)
+            torch._foreach_add_(denominators, torch._foreach_mul(averages, averages), alpha=-1)
+        torch._foreach_sqrt_(denominators)
+        increments = torch._foreach_div(torch._foreach_mul(grads, lr), denominators)
+        if self.momentum > 0:
+            momentums = slots["momentum"]
+            torch._foreach_mul_(momentums, self.momentum)
+            torch._foreach_add_(momentums, increments)
+            increments = momentums
+        torch._foreach_add_(params, increments, alpha=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
