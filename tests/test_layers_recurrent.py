@@ -453,3 +453,36 @@ def test_bad_arguments_are_refused(make, message):
 def test_rnn_needs_3d_input():
     with pytest.raises(SpecError, match=r"\(batch, time, features\)"):
         layers.SimpleRNN(2)(np.zeros((2, 3), "float32"))
+
+
+def test_bidirectional_weights_argument_sets_forward_then_backward_weights(x):
+    forward = [np.full((3, 6), 1.0), np.full((2, 6), 2.0), np.full((2, 6), 3.0)]
+    backward = [np.full((3, 6), 4.0), np.full((2, 6), 5.0), np.full((2, 6), 6.0)]
+    layer = layers.Bidirectional(layers.GRU(2), weights=forward + backward)
+    layer(x)
+    assert [float(w.mean()) for w in layer.get_weights()] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+def test_keras3_weights_file_round_trip(tmp_path, x):
+    """Keras's .weights.h5 nests cells under their layer ("lstm/cell/vars/0",
+    "bidirectional/forward_layer/cell/vars/0", "time_distributed/layer/vars/0")."""
+    h5py = pytest.importorskip("h5py")
+    from modelcli.models import model_from_json
+    inputs = keras.Input((6, 3))
+    hidden = keras.layers.LSTM(4, return_sequences=True)(inputs)
+    hidden = keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True, reset_after=False))(hidden)
+    outputs = keras.layers.TimeDistributed(keras.layers.Dense(2))(hidden)
+    model = keras.Model(inputs, outputs)
+    model.save_weights(tmp_path / "keras.weights.h5")
+    ours = model_from_json(model.to_json())
+    ours.load_weights(tmp_path / "keras.weights.h5")
+    np.testing.assert_allclose(to_numpy_torch(ours(x)), to_numpy(model(x)), atol=1e-5)
+
+    def datasets(path):
+        names = []
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+        return names
+    ours.save_weights(tmp_path / "ours.weights.h5")
+    assert datasets(tmp_path / "ours.weights.h5") == datasets(tmp_path / "keras.weights.h5")
+    assert "layers/bidirectional/forward_layer/cell/vars/2" in datasets(tmp_path / "ours.weights.h5")
