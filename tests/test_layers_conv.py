@@ -241,6 +241,11 @@ def test_keras_2_names_and_list_valued_config_load():
     # Keras 2 writes groups: 1 for DepthwiseConv2D and Conv2DTranspose (subclasses of its Conv2D)
     depthwise = deserialize_layer({"class_name": "DepthwiseConv2D", "config": {"kernel_size": [3, 3], "groups": 1}})
     assert depthwise.get_config()["kernel_size"] == (3, 3) and "groups" not in depthwise.get_config()
+    # and its SeparableConv2D carries its Conv2D's unused kernel_* arguments too
+    separable = deserialize_layer({"class_name": "SeparableConv2D", "config": {
+        "filters": 6, "kernel_size": [3, 3], "groups": 1, "kernel_initializer": {"class_name": "GlorotUniform",
+        "config": {"seed": None}}, "kernel_regularizer": None, "kernel_constraint": None}})
+    assert "kernel_initializer" not in separable.get_config()
     for name, cls in [("Convolution2DTranspose", layers.Conv2DTranspose),
                       ("SeparableConvolution2D", layers.SeparableConv2D), ("Convolution1D", layers.Conv1D)]:
         assert isinstance(deserialize_layer({"class_name": name, "config": {"filters": 1, "kernel_size": 2}}), cls)

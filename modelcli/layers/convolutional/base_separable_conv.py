@@ -20,7 +20,10 @@ class BaseSeparableConv(Layer):
                  pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
                  pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
+        # Keras 2 subclasses its Conv2D here and writes that class's groups and kernel_* arguments,
+        # which its separable convolution never uses.
         cu.drop_legacy_default(kwargs, "groups", 1)
+        cu.drop_ignored(kwargs, "kernel_initializer", "kernel_regularizer", "kernel_constraint")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         rank = self.rank
         self.filters = cu.positive_int(filters, "filters")

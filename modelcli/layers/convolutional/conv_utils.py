@@ -67,6 +67,12 @@ def drop_legacy_default(kwargs: dict, key: str, default) -> None:
             raise SpecError(f"expected {default!r} (the only value this layer supports), got {value!r}", where=key)
 
 
+def drop_ignored(kwargs: dict, *keys: str) -> None:
+    """Drop keys older Keras writes but never used (Keras 2 SeparableConv2D's ``kernel_initializer``)."""
+    for key in keys:
+        kwargs.pop(key, None)
+
+
 def no_strides_with_dilation(strides, dilation_rate) -> None:
     if max(strides) > 1 and max(dilation_rate) > 1:
         raise SpecError(f"strides > 1 cannot be combined with dilation_rate > 1, got strides={strides} "
