@@ -1,1 +1,5 @@
-"""Filled by the layer family implementation."""
+"""Attention layers: MultiHeadAttention and the EinsumDense projections it is made of."""
+from .einsum_dense import EinsumDense
+from .multi_head_attention import MultiHeadAttention
+
+__all__ = ["EinsumDense", "MultiHeadAttention"]
