@@ -1,4 +1,5 @@
-"""Argument checks and spatial-axis helpers shared by the reshaping layers.
+"""Argument checks and spatial-axis helpers shared by the reshaping layers
+(Embedding and SpatialDropout use the argument checks too).
 
 Keras writes these arguments as tuples; JSON files give lists. Both are accepted
 and kept as tuples, which is what ``get_config`` returns (as Keras's does).
