@@ -30,8 +30,9 @@ def set_device(name: str | torch.device | None) -> torch.device:
 
 
 def snake_case(name: str) -> str:
+    """Keras's rule: ``Conv2D`` → ``conv2d``, ``UpSampling1D`` → ``up_sampling1d``."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base: str) -> str:

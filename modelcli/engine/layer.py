@@ -188,6 +188,10 @@ class Layer(torch.nn.Module):
         kwargs = {k: tree.map_structure(self._to_tensor, v) for k, v in kwargs.items()}
         self._maybe_build(args, kwargs)
         accepts = call_arguments(type(self))
+        if not accepts.training:
+            kwargs.pop("training", None)
+        if not accepts.mask:
+            kwargs.pop("mask", None)
         if accepts.mask and kwargs.get("mask") is None:
             mask = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), args[0])
             if any(m is not None for m in tree.flatten(mask)):

@@ -7,7 +7,7 @@ graph walking per batch. Masks travel beside tensors only when a layer makes one
 """
 from __future__ import annotations
 
-from ..engine import tree
+from ..engine import activity, tree
 from ..engine.keras_tensor import KerasTensor
 from ..engine.layer import Layer, call_arguments
 from ..errors import SpecError
@@ -19,7 +19,7 @@ class _Step:
     """One node of the plan: ``outputs[out_slots] = layer(*args, **kwargs)``."""
 
     __slots__ = ("layer", "args", "kwargs", "out_slots", "in_slots", "simple", "takes_mask",
-                 "takes_training", "explicit_mask", "makes_mask")
+                 "takes_training", "explicit_mask", "makes_mask", "regularized")
 
     def __init__(self, node, slot_of):
         def template(value):
@@ -34,6 +34,7 @@ class _Step:
         self.takes_mask, self.takes_training = accepts.mask, accepts.training
         self.explicit_mask = "mask" in self.kwargs
         self.makes_mask = type(self.layer).compute_mask is not Layer.compute_mask
+        self.regularized = self.layer.activity_regularizer is not None
         self.simple = (len(self.args) == 1 and self.args[0][0] == "slot" and not self.kwargs)
 
 
@@ -119,6 +120,8 @@ class Functional(Model):
         if step.takes_training:
             kwargs["training"] = training
         out = layer.call(*args, **kwargs)
+        if step.regularized:
+            activity.record(layer, out)
         outs = out if len(step.out_slots) > 1 or isinstance(out, (list, tuple)) else [out]
         for slot, value in zip(step.out_slots, outs):
             slots[slot] = value

@@ -12,9 +12,10 @@ import json
 from ..engine import tree
 from ..engine.layer import Layer
 from ..errors import did_you_mean
+from ..trainer.trainer import Trainer
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     keras_module = "keras"
 
     def __new__(cls, *args, **kwargs):

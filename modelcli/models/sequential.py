@@ -7,6 +7,7 @@ the first call, as Keras does.
 """
 from __future__ import annotations
 
+from ..engine import activity
 from ..engine.keras_tensor import KerasTensor
 from ..engine.layer import Layer, call_arguments
 from ..errors import SpecError
@@ -108,6 +109,8 @@ class Sequential(Model):
             if mask is not None and accepts.mask:
                 kwargs["mask"] = mask
             out = layer.call(x, **kwargs)
+            if layer.activity_regularizer is not None:
+                activity.record(layer, out)
             if mask is not None or type(layer).compute_mask is not Layer.compute_mask:
                 mask = layer.compute_mask(x, mask)
             x = out
