@@ -15,6 +15,7 @@ import math
 import re
 
 import torch
+import torch.nn.functional as F
 
 from ... import activations, constraints, initializers, regularizers
 from ...engine.layer import Layer
@@ -71,13 +72,19 @@ class EinsumDense(Layer):
     def call(self, inputs):
         if self._matmul is not None:
             summed, new = self._matmul
+            new_shape = self.kernel.shape[summed:]
             kernel = self.kernel.reshape(math.prod(self.kernel.shape[:summed]), -1)
-            out = torch.matmul(inputs.flatten(inputs.dim() - summed) if summed > 1 else inputs, kernel)
-            out = out.unflatten(-1, self.kernel.shape[summed:]) if new != 1 else out
+            # A bias over exactly the new axes rides in the matrix product (one kernel, autocast-friendly).
+            fused = self.bias is not None and tuple(self.bias.shape) == tuple(new_shape)
+            out = F.linear(inputs.flatten(inputs.dim() - summed) if summed > 1 else inputs, kernel.t(),
+                           self.bias.reshape(-1) if fused else None)
+            out = out.unflatten(-1, new_shape) if new != 1 else out
+            if self.bias is not None and not fused:
+                out = out + self.bias
         else:
             out = torch.einsum(self.equation, inputs, self.kernel)
-        if self.bias is not None:
-            out = out + self.bias
+            if self.bias is not None:
+                out = out + self.bias
         return self.activation(out)
 
     def compute_output_shape(self, input_shape):

@@ -342,7 +342,7 @@ def _fresh(initializer):
 def _carried_mask(tensor, given, fallback=None):
     """An explicit mask wins; then the Keras mask the tensor carries; then ``fallback``."""
     if given is not None:
-        return torch.as_tensor(given)
+        return torch.as_tensor(given, device=tensor.device)
     carried = getattr(tensor, "_keras_mask", None)
     return carried if carried is not None else fallback
 
