@@ -99,6 +99,7 @@ def test_conv2d_keeps_keras_kernel_layout_over_a_torch_native_parameter():
     layer(np.zeros((1, 6, 6, 4), "float32"))
     assert [w.shape for w in layer.weights] == [(2, 3, 4, 5), (5,)]
     assert tuple(layer.kernel.shape) == (5, 4, 2, 3)  # what F.conv2d takes
+    assert layer.kernel.is_contiguous(memory_format=torch.channels_last)  # as the NHWC inputs are
     kernel = np.arange(2 * 3 * 4 * 5, dtype="float32").reshape(2, 3, 4, 5)
     layer.set_weights([kernel, np.zeros(5, "float32")])
     np.testing.assert_array_equal(layer.get_weights()[0], kernel)

@@ -157,6 +157,17 @@ def back_to(data_format: str, y: torch.Tensor) -> torch.Tensor:
     return y.movedim(1, -1) if data_format == "channels_last" else y
 
 
+def match_input_memory_format(param: torch.Tensor, rank: int, data_format: str) -> None:
+    """Store a 2-D/3-D kernel in channels_last memory format when the inputs are channels_last.
+
+    cuDNN runs an NHWC input with the kernel in the same format; a contiguous kernel would be
+    converted on every call (and its gradient back). The Keras view is a permutation either way.
+    """
+    if data_format == "channels_last" and rank in (2, 3):
+        fmt = torch.channels_last if rank == 2 else torch.channels_last_3d
+        param.data = param.data.contiguous(memory_format=fmt)
+
+
 def conv_kernel_layout(rank: int) -> Permuted:
     """Keras ``(k..., in, out)`` -> torch ``(out, in, k...)`` (also Keras ``(k..., out, in)`` -> torch ``(in, out, k...)``)."""
     return Permuted((rank + 1, rank) + tuple(range(rank)))
