@@ -5,7 +5,7 @@ pass (or ``apply(grads)``); ``get_state``/``set_state`` checkpoint it exactly.
 """
 from __future__ import annotations
 
-from ..errors import SpecError
+from ..errors import SpecError, did_you_mean
 from ..serialization import check_safe, from_config
 from . import schedules
 from .adadelta import Adadelta
@@ -25,12 +25,12 @@ _MODULE = "keras.optimizers"
 
 def _lookup(name, where):
     """Class names match case-insensitively, as Keras 3 matches them; TF 2.11+ wrote ``Custom>Adam``."""
-    if isinstance(name, str):
-        if name.startswith("Custom>"):
-            name = name[len("Custom>"):]
-        by_lower = {n.lower(): n for n in OPTIMIZERS.names()}
-        name = by_lower.get(name.lower(), name)
-    return OPTIMIZERS.get(name, where)
+    by_lower = {n.lower(): n for n in OPTIMIZERS.names()}
+    key = name.removeprefix("Custom>").lower() if isinstance(name, str) else None
+    if key not in by_lower:
+        raise SpecError(f"unknown optimizer '{name}'", where=where,
+                        hint=did_you_mean(key, by_lower) or f"known: {', '.join(sorted(by_lower))}")
+    return OPTIMIZERS.get(by_lower[key], where)
 
 
 def deserialize(config: dict, where: str | None = None) -> Optimizer:

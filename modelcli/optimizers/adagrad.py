@@ -30,8 +30,7 @@ class Adagrad(Optimizer):
         accumulators = slots["accumulator"]
         torch._foreach_add_(accumulators, torch._foreach_mul(grads, grads))
         denominators = torch._foreach_sqrt(torch._foreach_add(accumulators, self.epsilon))
-        torch._foreach_add_(params, torch._foreach_div(torch._foreach_mul(grads, lr), denominators),
-                            alpha=-1)
+        torch._foreach_addcdiv_(params, torch._foreach_mul(grads, lr), denominators, value=-1)
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,

@@ -44,8 +44,7 @@ class Adam(Optimizer):
             v = slots["velocity_hat"]
         denominators = torch._foreach_sqrt(v)
         torch._foreach_add_(denominators, self.epsilon)
-        torch._foreach_add_(params, torch._foreach_div(torch._foreach_mul(m, alpha), denominators),
-                            alpha=-1)
+        torch._foreach_addcdiv_(params, torch._foreach_mul(m, alpha), denominators, value=-1)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

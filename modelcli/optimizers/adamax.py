@@ -33,8 +33,7 @@ class Adamax(Optimizer):
         torch._foreach_maximum_(u, torch._foreach_abs(grads))
         denominators = torch._foreach_add(u, self.epsilon)
         torch._foreach_mul_(denominators, bias_correction)
-        torch._foreach_add_(params, torch._foreach_div(torch._foreach_mul(m, lr), denominators),
-                            alpha=-1)
+        torch._foreach_addcdiv_(params, torch._foreach_mul(m, lr), denominators, value=-1)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

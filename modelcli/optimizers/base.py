@@ -115,6 +115,9 @@ class Optimizer:
     def _slot_initial_value(self, name: str) -> float:
         return 0.0
 
+    def _scalar_initial_value(self, name: str) -> float:
+        return 0.0
+
     def _all_slot_groups(self) -> list[tuple[str, ...]]:
         groups = []
         if self.use_ema:
@@ -150,9 +153,6 @@ class Optimizer:
                          for p, n in zip(self._params, names)]
         self.built = True
 
-    def _scalar_initial_value(self, name: str) -> float:
-        return 0.0
-
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
         """Keep weight decay off the given parameters, or off those whose name contains any of
         ``var_names`` (names come from ``build(params, names)``). Call before ``build``."""
@@ -175,33 +175,38 @@ class Optimizer:
         if not self.built:
             raise ValueError("Call `optimizer.build(params)` before `optimizer.apply()`.")
         if grads is None:
-            grads = [p.grad for p in self._params]
+            grads = [p.grad for p in self._params]  # autograd keeps .grad in the parameter's dtype
         elif len(grads) != len(self._params):
             raise ValueError(f"optimizer.apply got {len(grads)} gradients for the "
                              f"{len(self._params)} parameters it was built with.")
-        index = [i for i, g in enumerate(grads) if g is not None]
-        if not index:
-            raise ValueError("No gradients provided for any variable.")
-        if len(index) < len(grads):
+        else:
+            grads = [g if g is None or g.dtype == p.dtype else g.to(p.dtype)
+                     for g, p in zip(grads, self._params)]
+        params, slots, decayed = self._params, self._slots, self._decayed
+        if any(g is None for g in grads):
+            index = [i for i, g in enumerate(grads) if g is not None]
+            if not index:
+                raise ValueError("No gradients provided for any variable.")
             warnings.warn(f"Gradients do not exist for {len(grads) - len(index)} of "
                           f"{len(grads)} parameters; they are not updated.", stacklevel=2)
-        params = [self._params[i] for i in index]
-        grads = [grads[i] if grads[i].dtype == params[k].dtype else grads[i].to(params[k].dtype)
-                 for k, i in enumerate(index)]
+            grads = [grads[i] for i in index]
+            params = [params[i] for i in index]
+            slots = {name: [values[i] for i in index] for name, values in slots.items()}
+            decayed = [decayed[i] for i in index]
         if self.loss_scale_factor is not None:
             grads = torch._foreach_div(grads, self.loss_scale_factor)
 
         steps = self.gradient_accumulation_steps
         if steps:
-            accumulated = [self._slots["gradient_accumulator"][i] for i in index]
+            accumulated = slots["gradient_accumulator"]
             if (self._iterations + 1) % steps == 0:
                 grads = torch._foreach_div(torch._foreach_add(grads, accumulated), steps)
-                self._update(grads, params, index)
+                self._update(grads, params, slots, decayed)
                 torch._foreach_zero_(accumulated)
             else:
                 torch._foreach_add_(accumulated, grads)
         else:
-            self._update(grads, params, index)
+            self._update(grads, params, slots, decayed)
         if self.use_ema:
             self._update_moving_average()
         self._iterations += 1
@@ -221,25 +226,24 @@ class Optimizer:
         self.apply(grads)
         return self._iterations
 
-    def _update(self, grads, params, index) -> None:
+    def _update(self, grads, params, slots, decayed) -> None:
         lr = self.learning_rate
         grads = self._clip(grads)
         if self.weight_decay:
-            decayed = [p for p, i in zip(params, index) if self._decayed[i]]
-            if decayed:
-                torch._foreach_mul_(decayed, float(1 - self.weight_decay * float32(lr)))
-        slots = {name: [values[i] for i in index] for name, values in self._slots.items()}
+            to_decay = params if all(decayed) else [p for p, d in zip(params, decayed) if d]
+            if to_decay:
+                torch._foreach_mul_(to_decay, float(1 - self.weight_decay * float32(lr)))
         self.update_step(grads, params, slots, lr)
 
     def _clip(self, grads):
         if self.clipnorm and self.clipnorm > 0:
             # g·c / max(‖g‖, c), each gradient on its own
-            norms = torch._foreach_norm(grads)
+            norms = torch.sqrt(torch.stack(_sums_of_squares(grads))).unbind()
             return torch._foreach_div(torch._foreach_mul(grads, self.clipnorm),
                                       torch._foreach_clamp_min(norms, self.clipnorm))
         if self.global_clipnorm and self.global_clipnorm > 0:
             # g·c·min(1/‖G‖, 1/c) over the norm of all gradients; a non-finite norm makes it NaN
-            norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+            norm = torch.sqrt(torch.sum(torch.stack(_sums_of_squares(grads))))
             c = self.global_clipnorm
             scale = c * torch.clamp_max(1.0 / norm, 1.0 / c) + (norm - norm)
             return torch._foreach_mul(grads, scale)
@@ -258,7 +262,7 @@ class Optimizer:
         momentum = float32(self.ema_momentum if self.iterations != 0 else 0.0)
         averages = self._slots["average"]
         torch._foreach_mul_(averages, float(momentum))
-        torch._foreach_add_(averages, self._params, alpha=float(1 - momentum))
+        torch._foreach_add_(averages, torch._foreach_mul(self._params, float(1 - momentum)))
         if self.ema_overwrite_frequency and (self.iterations + 1) % self.ema_overwrite_frequency == 0:
             torch._foreach_copy_(self._params, averages)
 
@@ -394,6 +398,11 @@ class Optimizer:
 def float32(value) -> torch.Tensor:
     """A CPU float32 scalar, for computing a step's factors in Keras's precision."""
     return torch.tensor(value, dtype=torch.float32)
+
+
+def _sums_of_squares(grads) -> list[torch.Tensor]:
+    # Σg² per gradient with torch.sum, as Keras sums (torch._foreach_norm rounds differently).
+    return [s.sum() for s in torch._foreach_mul(grads, grads)]
 
 
 def _check_learning_rate(value):

@@ -50,8 +50,8 @@ class Nadam(Optimizer):
         beta_2_power = torch.pow(float32(self.beta_2), t)
         denominators = torch._foreach_sqrt(torch._foreach_div(v, float(1 - beta_2_power)))
         torch._foreach_add_(denominators, self.epsilon)
-        torch._foreach_add_(params, torch._foreach_div(torch._foreach_mul(m_hat, lr), denominators),
-                            alpha=-1)
+        torch._foreach_mul_(m_hat, lr)
+        torch._foreach_addcdiv_(params, m_hat, denominators, value=-1)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
