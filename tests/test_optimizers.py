@@ -295,6 +295,19 @@ def test_apply_with_a_gradient_list_leaves_the_gradients_alone():
     np.testing.assert_allclose(params[1].detach(), np.full((2, 2), 0.95 + 0.1), rtol=1e-6)
 
 
+def test_apply_gradients_builds_and_matches_apply():
+    grads = [torch.tensor([1.0, -2.0]), torch.tensor([[0.5]])]
+    first = [torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.ones(1, 1))]
+    second = [torch.nn.Parameter(p.detach().clone()) for p in first]
+    by_pairs, by_list = optimizers.Adam(), optimizers.Adam()
+    assert by_pairs.apply_gradients(zip(grads, first)) == 1 and by_pairs.built
+    by_list.build(second)
+    by_list.apply(grads)
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+    with pytest.raises(ValueError, match="built with"):
+        by_pairs.apply_gradients([(grads[0], torch.nn.Parameter(torch.zeros(2)))])
+
+
 RESUMABLE = [
     lambda: optimizers.SGD(momentum=0.9, nesterov=True),
     lambda: optimizers.RMSprop(centered=True, momentum=0.5),

@@ -1,7 +1,12 @@
 """Keras 3's optimizers over torch parameters: Keras's defaults, update formulas and configs.
 
-``optimizer.build(params)`` once, then ``optimizer.apply()`` after each backward
-pass (or ``apply(grads)``); ``get_state``/``set_state`` checkpoint it exactly.
+    optimizer = optimizers.get("adam")          # or Adam(1e-3), or a Keras config dict
+    optimizer.build(params)                     # the model's trainable parameters, in order
+    loss.backward()
+    optimizer.apply()                           # one step from each parameter's .grad
+    state = optimizer.get_state()               # plain numbers and tensors; set_state() resumes
+
+On the CPU the weights after each step equal real Keras 3's (torch backend) bit for bit.
 """
 from __future__ import annotations
 
