@@ -1,6 +1,7 @@
 """Real Keras 3 models for the parity suites, each with fixed float32 (or int) inputs.
 
-``build(name)`` returns ``(model, inputs)``: a Keras model whose weights were all
+Each builder is plain Keras code written against the API module it is given
+(``keras``, or ``modelcli`` which serves the same API). ``build(name)`` returns ``(model, inputs)``: a Keras model whose weights were all
 redrawn from a seeded normal (positive moving variances for BatchNormalization), so
 that any wrong kernel layout, gate order or transposition changes the numbers, and the
 inputs to predict on. Models are built once per process and cached: tests must not
@@ -14,8 +15,6 @@ import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
-L = keras.layers
-
 BATCH = 4
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softmax", "log_softmax", "softplus",
@@ -60,8 +59,9 @@ def randomize(model, seed):
 
 
 # ----- the user's two tutorial models -----------------------------------------------------------
-def tutorial_sequential(rng):
+def tutorial_sequential(keras, rng):
     """The Sequential MLP for binary classification from the Keras guide."""
+    L = keras.layers
     model = keras.Sequential([
         keras.Input((20,)),
         L.Dense(64, activation="relu"),
@@ -73,8 +73,9 @@ def tutorial_sequential(rng):
     return model, _normal(rng, BATCH, 20)
 
 
-def tutorial_multi_io(rng):
+def tutorial_multi_io(keras, rng):
     """The functional guide's two-input, two-output model (Embedding shrunk from 10000x512 to 1000x64)."""
+    L = keras.layers
     main_input = keras.Input(shape=(100,), dtype="int32", name="main_input")
     x = L.Embedding(output_dim=64, input_dim=1000)(main_input)
     lstm_out = L.LSTM(32)(x)
@@ -90,8 +91,9 @@ def tutorial_multi_io(rng):
 
 
 # ----- dense and activations --------------------------------------------------------------------
-def mlp_every_activation(rng):
+def mlp_every_activation(keras, rng):
     """One Dense branch per activation string, the activation layers, and the inference no-op noise layers."""
+    L = keras.layers
     x = keras.Input((8,), name="features")
     h = L.GaussianNoise(0.3)(x)
     h = L.GaussianDropout(0.3)(h)
@@ -111,8 +113,9 @@ def mlp_every_activation(rng):
 
 
 # ----- convolutional ----------------------------------------------------------------------------
-def cnn_batchnorm_pooling(rng):
+def cnn_batchnorm_pooling(keras, rng):
     """channels_last CNN: same/valid padding, strides, dilation, groups, BN, pooling, dropout."""
+    L = keras.layers
     model = keras.Sequential([
         keras.Input((12, 12, 3)),
         L.Conv2D(8, 3, padding="same", activation="relu"),
@@ -130,8 +133,9 @@ def cnn_batchnorm_pooling(rng):
     return model, _normal(rng, BATCH, 12, 12, 3)
 
 
-def cnn_channels_first(rng):
+def cnn_channels_first(keras, rng):
     """The same kind of CNN in channels_first, including Flatten(data_format='channels_first')."""
+    L = keras.layers
     cf = "channels_first"
     x = keras.Input((3, 10, 9))
     h = L.Conv2D(6, 3, padding="same", data_format=cf, activation="relu")(x)
@@ -149,8 +153,9 @@ def cnn_channels_first(rng):
     return keras.Model(x, y), _normal(rng, BATCH, 3, 10, 9)
 
 
-def conv1d_text(rng):
+def conv1d_text(keras, rng):
     """Token CNN: causal + dilated Conv1D, strides, groups, 1D pooling, padding, cropping, upsampling."""
+    L = keras.layers
     tokens = keras.Input((16,), dtype="int32")
     h = L.Embedding(50, 8)(tokens)
     h = L.Conv1D(8, 3, padding="causal", dilation_rate=2, activation="relu")(h)
@@ -166,8 +171,9 @@ def conv1d_text(rng):
     return keras.Model(tokens, y), _tokens(rng, (BATCH, 16), 50)
 
 
-def conv_transpose_depthwise_separable(rng):
+def conv_transpose_depthwise_separable(keras, rng):
     """Conv2DTranspose, DepthwiseConv2D, SeparableConv2D with zero padding, cropping and upsampling."""
+    L = keras.layers
     model = keras.Sequential([
         keras.Input((7, 6, 4)),
         L.ZeroPadding2D(((1, 2), (0, 1))),
@@ -186,8 +192,9 @@ def conv_transpose_depthwise_separable(rng):
 
 
 # ----- recurrent and masking --------------------------------------------------------------------
-def masked_bidirectional_gru(rng):
+def masked_bidirectional_gru(keras, rng):
     """Embedding(mask_zero) -> Bidirectional(GRU reset_after=False) -> masked GlobalAveragePooling1D."""
+    L = keras.layers
     model = keras.Sequential([
         keras.Input((10,), dtype="int32"),
         L.Embedding(30, 8, mask_zero=True),
@@ -198,12 +205,13 @@ def masked_bidirectional_gru(rng):
     return model, _tokens(rng, (BATCH, 10), 30, lengths=[10, 7, 3, 5])
 
 
-def masked_embedding_lstm_gru(rng):
+def masked_embedding_lstm_gru(keras, rng):
     """An Embedding mask reaching LSTM, GRU (reset_after=True), SimpleRNN and GlobalAveragePooling1D.
 
     Sequential on purpose: in a Keras 3.15 functional model the mask becomes a ``NotEqual``
     op node that Keras itself cannot deserialize (``Unknown layer: 'NotEqual'``).
     """
+    L = keras.layers
     model = keras.Sequential([
         keras.Input((9,), dtype="int32"),
         L.Embedding(40, 6, mask_zero=True),
@@ -216,8 +224,9 @@ def masked_embedding_lstm_gru(rng):
     return model, _tokens(rng, (BATCH, 9), 40, lengths=[9, 4, 6, 2])
 
 
-def stacked_lstm_time_distributed(rng):
+def stacked_lstm_time_distributed(keras, rng):
     """Masking -> stacked LSTMs with return_sequences -> TimeDistributed(Dense) -> masked pooling."""
+    L = keras.layers
     x = _normal(rng, BATCH, 7, 5)
     x[1, 4:] = 0.0
     x[2, 2] = 0.0
@@ -234,8 +243,9 @@ def stacked_lstm_time_distributed(rng):
     return model, x
 
 
-def recurrent_return_state(rng):
+def recurrent_return_state(keras, rng):
     """GRU / SimpleRNN / LSTM / Bidirectional with return_state (and return_sequences) feeding Dense."""
+    L = keras.layers
     x = keras.Input((6, 4))
     gru_out, gru_h = L.GRU(5, return_state=True, reset_after=True)(x)
     gru2_out, gru2_h = L.GRU(3, return_state=True, reset_after=False, recurrent_activation="hard_sigmoid")(x)
@@ -248,8 +258,9 @@ def recurrent_return_state(rng):
     return keras.Model(x, [y, seq_out]), _normal(rng, BATCH, 6, 4)
 
 
-def bidirectional_merge_modes(rng):
+def bidirectional_merge_modes(keras, rng):
     """Bidirectional over LSTM / GRU / SimpleRNN with each merge mode."""
+    L = keras.layers
     x = keras.Input((5, 3))
     a = L.Bidirectional(L.LSTM(4, return_sequences=True), merge_mode="sum")(x)
     b = L.Bidirectional(L.GRU(3), merge_mode="mul")(a)
@@ -260,8 +271,9 @@ def bidirectional_merge_modes(rng):
 
 
 # ----- reshaping, merging, attention, nesting ----------------------------------------------------
-def reshape_permute_repeat(rng):
+def reshape_permute_repeat(keras, rng):
     """Reshape, Permute, RepeatVector and Flatten around Dense layers on 3D tensors."""
+    L = keras.layers
     model = keras.Sequential([
         keras.Input((12,)),
         L.Reshape((3, 4)),
@@ -278,8 +290,9 @@ def reshape_permute_repeat(rng):
     return model, _normal(rng, BATCH, 12)
 
 
-def merge_zoo_shared(rng):
+def merge_zoo_shared(keras, rng):
     """Every merge layer; one Dense shared by two inputs; Dot with normalize and on 3D axes."""
+    L = keras.layers
     a = keras.Input((6,), name="left")
     b = keras.Input((6,), name="right")
     shared = L.Dense(5, activation="tanh", name="shared")
@@ -303,8 +316,9 @@ def merge_zoo_shared(rng):
     return keras.Model([a, b], y), [_normal(rng, BATCH, 6), _normal(rng, BATCH, 6)]
 
 
-def transformer_block(rng):
+def transformer_block(keras, rng):
     """MultiHeadAttention + residual Add + LayerNormalization + feed-forward, twice (self and cross)."""
+    L = keras.layers
     x = keras.Input((6, 8), name="tokens")
     context = keras.Input((4, 5), name="context")
     att = L.MultiHeadAttention(num_heads=2, key_dim=4)(x, x)
@@ -316,8 +330,9 @@ def transformer_block(rng):
     return keras.Model([x, context], y), [_normal(rng, BATCH, 6, 8), _normal(rng, BATCH, 4, 5)]
 
 
-def nested_sequential_in_functional(rng):
+def nested_sequential_in_functional(keras, rng):
     """A Sequential used as a layer, shared by two inputs of a functional model."""
+    L = keras.layers
     inner = keras.Sequential([keras.Input((4,)), L.Dense(6, activation="relu"), L.BatchNormalization(),
                               L.Dense(3)], name="inner_mlp")
     a = keras.Input((4,))
@@ -326,8 +341,9 @@ def nested_sequential_in_functional(rng):
     return keras.Model([a, b], y), [_normal(rng, BATCH, 4), _normal(rng, BATCH, 4)]
 
 
-def functional_in_sequential(rng):
+def functional_in_sequential(keras, rng):
     """A functional model with a skip connection used as a layer of a Sequential."""
+    L = keras.layers
     x = keras.Input((5,))
     h = L.Dense(4, activation="selu")(x)
     inner = keras.Model(x, L.Concatenate()([h, x]), name="inner_skip")
@@ -335,8 +351,9 @@ def functional_in_sequential(rng):
     return model, _normal(rng, BATCH, 5)
 
 
-def multi_io_named(rng):
+def multi_io_named(keras, rng):
     """Three named inputs (an image, a sequence and a vector) and three named outputs."""
+    L = keras.layers
     image = keras.Input((8, 8, 2), name="image")
     sequence = keras.Input((5, 3), name="sequence")
     vector = keras.Input((4,), name="vector")
@@ -365,10 +382,13 @@ ARCHITECTURES = {builder.__name__: builder for builder in [
 @functools.lru_cache(maxsize=None)
 def build(name):
     """``(keras_model, inputs)`` for architecture ``name``, built and randomized once per process."""
-    seed = sorted(ARCHITECTURES).index(name)
-    rng = np.random.default_rng(seed)
-    model, inputs = ARCHITECTURES[name](rng)
-    return randomize(model, seed + 100), inputs
+    model, inputs = build_with(keras, name)
+    return randomize(model, sorted(ARCHITECTURES).index(name) + 100), inputs
+
+
+def build_with(api, name):
+    """``(model, inputs)`` from the builder of ``name`` run against ``api``; the inputs do not depend on it."""
+    return ARCHITECTURES[name](api, np.random.default_rng(sorted(ARCHITECTURES).index(name)))
 
 
 def layer_class_names(config) -> set:

@@ -4,6 +4,7 @@ Each architecture of ``keras3_architectures`` is rebuilt in modelcli from Keras'
 given Keras's weights; modelcli then writes its JSON, YAML, ``.weights.h5``, legacy ``.h5``,
 ``.keras`` and full-model ``.h5`` once (module-scoped fixture). Keras reads them back and must
 predict what the original Keras model predicted; modelcli's own spec round trips are lossless.
+The same builder code, run against ``modelcli`` instead of ``keras``, builds the same model.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from keras3_architectures import ARCHITECTURES, assert_predictions_close, build, keras
+import modelcli
+from keras3_architectures import ARCHITECTURES, assert_predictions_close, build, build_with, keras
 from modelcli.models import model_from_config, model_from_json, model_from_yaml
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
@@ -105,3 +107,16 @@ def test_config_round_trip_is_lossless(exported):
 
 def test_our_model_predicts_what_keras_predicts(exported):
     assert_predictions_close(exported.ours.predict(exported.inputs), exported.expected)
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_the_same_keras_code_builds_the_same_model_in_modelcli(name):
+    keras_model, inputs = build(name)
+    ours, _ = build_with(modelcli, name)
+    assert [np.shape(w) for w in ours.get_weights()] == [tuple(w.shape) for w in keras_model.get_weights()]
+    ours.set_weights(keras_model.get_weights())
+    expected = keras_model.predict(inputs, verbose=0)
+    assert_predictions_close(ours.predict(inputs), expected)
+    rebuilt = keras.models.model_from_json(ours.to_json())
+    rebuilt.set_weights(keras_model.get_weights())
+    assert_predictions_close(rebuilt.predict(inputs, verbose=0), expected)
