@@ -69,7 +69,7 @@ def run(kind, weights, has_biases, inputs, states, blocks=None, zero_output_for_
 
 
 def _run_blocks(kind, weights, has_biases, inputs, states, blocks, zero_output_for_mask, return_sequences):
-    batch, steps = inputs.shape[:2]
+    steps = inputs.shape[1]
     position = torch.arange(steps, device=inputs.device)
     start, length = blocks.start, blocks.length
     if not blocks.aligned:  # move each block to the front
