@@ -97,8 +97,8 @@ def align_weights(values: torch.Tensor, weights: torch.Tensor):
 
 def divide_no_nan(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """``x / y``, and 0 where ``y`` is 0."""
-    y = torch.as_tensor(y, dtype=x.dtype, device=x.device)
-    return torch.where(y == 0, torch.zeros((), dtype=x.dtype, device=x.device), x / torch.where(y == 0, 1, y))
+    zero = y == 0
+    return torch.where(zero, torch.zeros_like(x), x / torch.where(zero, torch.ones_like(y), y))
 
 
 def apply_mask(sample_weight, mask, dtype: torch.dtype, reduction):
@@ -112,9 +112,9 @@ def apply_mask(sample_weight, mask, dtype: torch.dtype, reduction):
         return sample_weight
     mask = torch.as_tensor(mask, device=sample_weight.device if isinstance(sample_weight, torch.Tensor) else None)
     if reduction in ("mean", "sum_over_batch_size"):
-        total = torch.tensor(float(mask.numel()), dtype=dtype, device=mask.device)
         valid = mask.to(dtype).sum()
-        float_mask = torch.where(mask.bool(), divide_no_nan(total, valid), torch.zeros((), dtype=dtype, device=mask.device))
+        weight = divide_no_nan(torch.full_like(valid, mask.numel()), valid)
+        float_mask = torch.where(mask.bool(), weight, torch.zeros_like(weight))
     else:
         float_mask = mask.to(dtype)
     if sample_weight is None:
@@ -129,10 +129,9 @@ def reduce_values(values: torch.Tensor, sample_weight=None, reduction="sum_over_
     loss = values.sum()
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
         if reduction == "mean_with_sample_weight" and sample_weight is not None:
-            divisor = sample_weight.sum().to(loss.dtype)
+            loss = divide_no_nan(loss, sample_weight.sum().to(loss.dtype))
         else:
-            divisor = torch.tensor(float(values.numel()), dtype=loss.dtype, device=loss.device)
-        loss = divide_no_nan(loss, divisor)
+            loss = loss / values.numel() if values.numel() else torch.zeros_like(loss)
     return loss
 
 

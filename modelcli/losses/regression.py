@@ -66,10 +66,9 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 def huber(y_true, y_pred, delta=1.0):
     """``½e²`` where ``|e| ≤ delta``, else ``delta·|e| − ½delta²``; mean over the last axis."""
     y_true, y_pred = _pair(y_true, y_pred)
-    delta = torch.as_tensor(delta, dtype=y_pred.dtype, device=y_pred.device)
     error = y_pred - y_true
     abs_error = error.abs()
-    return torch.where(abs_error <= delta, 0.5 * error.square(), delta * abs_error - 0.5 * delta.square()).mean(dim=-1)
+    return torch.where(abs_error <= delta, 0.5 * error.square(), delta * abs_error - 0.5 * delta * delta).mean(dim=-1)
 
 
 _LOG2 = math.log(2.0)

@@ -57,6 +57,8 @@ class Metric:
         self._dtype = dtype or backend.floatx()
         self._torch_dtype = backend.torch_dtype(self._dtype)
         self._variable_names: list[str] = []
+        self._constant_names: list[str] = []
+        self._updated = False
 
     @property
     def dtype(self) -> str:
@@ -71,16 +73,32 @@ class Metric:
             self._variable_names.append(name)
         return value
 
+    def add_constant(self, value, name: str) -> torch.Tensor:
+        """A fixed tensor (thresholds, label weights) kept as ``self.<name>`` beside the state."""
+        value = torch.as_tensor(value, dtype=self._torch_dtype)
+        setattr(self, name, value)
+        self._constant_names.append(name)
+        return value
+
     @property
     def variables(self) -> list[torch.Tensor]:
         return [getattr(self, name) for name in self._variable_names]
 
     def _place(self, device: torch.device) -> None:
-        """Move the state to ``device`` (a metadata check; the copy happens once)."""
+        """Put the state on ``device`` before an update: a metadata check, and at most one move.
+
+        State that has not been updated since the last reset is still zero, so it is
+        created on the device rather than copied there.
+        """
         for name in self._variable_names:
             value = getattr(self, name)
             if value.device != device:
+                setattr(self, name, value.to(device) if self._updated else torch.zeros_like(value, device=device))
+        for name in self._constant_names:
+            value = getattr(self, name)
+            if value.device != device:
                 setattr(self, name, value.to(device))
+        self._updated = True
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement update_state")
@@ -91,6 +109,7 @@ class Metric:
     def reset_state(self) -> None:
         for value in self.variables:
             value.zero_()
+        self._updated = False
 
     def __call__(self, *args, **kwargs):
         """Update with one batch and return the running result (as Keras's ``Metric.__call__``)."""

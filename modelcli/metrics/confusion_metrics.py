@@ -54,10 +54,11 @@ def _filter_top_k(x, k):
 
 def update_confusion_matrix(variables: dict, y_true, y_pred, thresholds, *, top_k=None, class_id=None,
                             sample_weight=None, multi_label=False, label_weights=None,
-                            thresholds_distributed_evenly=False) -> None:
+                            thresholds_distributed_evenly=False, threshold_tensor=None) -> None:
     """Add this batch's weighted counts to ``variables`` (``{"tp"|"fp"|"tn"|"fn": tensor}``), in place.
 
     Each tensor has one entry per threshold (times one per label with ``multi_label``).
+    ``threshold_tensor``, the thresholds already on ``y_pred``'s device, saves a copy per batch.
     """
     dtype = next(iter(variables.values())).dtype
     y_pred = as_float(y_pred, dtype)
@@ -86,7 +87,9 @@ def update_confusion_matrix(variables: dict, y_true, y_pred, thresholds, *, top_
     if thresholds_distributed_evenly:
         counts = _bucketed_counts(y_true, y_pred, weights, thresholds)
     else:
-        counts = _compared_counts(y_true, y_pred, weights, thresholds)
+        if threshold_tensor is None:
+            threshold_tensor = torch.as_tensor(np.asarray(thresholds, dtype=np.float32), device=y_pred.device)
+        counts = _compared_counts(y_true, y_pred, weights, threshold_tensor.to(dtype))
     for key, value in variables.items():
         value += counts[key]
 
@@ -115,7 +118,6 @@ def _bucketed_counts(y_true, y_pred, weights, thresholds):
 
 
 def _compared_counts(y_true, y_pred, weights, thresholds):
-    thresholds = torch.as_tensor(np.asarray(thresholds, dtype=np.float32), device=y_pred.device)
     thresholds = thresholds.reshape((-1,) + (1,) * y_pred.ndim)
     pred_pos = y_pred.unsqueeze(0) > thresholds  # (thresholds, samples[, labels])
     label_pos = (y_true != 0).unsqueeze(0)
@@ -142,13 +144,14 @@ class _ConfusionMatrixConditionCount(Metric):
         self.init_thresholds = thresholds
         self.thresholds = parse_thresholds(thresholds, default=0.5)
         self._thresholds_distributed_evenly = evenly_distributed(self.thresholds)
+        self.add_constant(np.asarray(self.thresholds, dtype=np.float32), "_threshold_tensor")
         self.add_variable((len(self.thresholds),), "accumulator")
 
     @torch.no_grad()
     def update_state(self, y_true, y_pred, sample_weight=None):
         self._place(_device_of(y_pred, self.accumulator.device))
         update_confusion_matrix({self.condition: self.accumulator}, y_true, y_pred, self.thresholds,
-                                sample_weight=sample_weight,
+                                sample_weight=sample_weight, threshold_tensor=self._threshold_tensor,
                                 thresholds_distributed_evenly=self._thresholds_distributed_evenly)
 
     def result(self):
@@ -194,6 +197,7 @@ class _PrecisionRecall(Metric):
         self.class_id = class_id
         self.thresholds = parse_thresholds(thresholds, default=0.5 if top_k is None else NEG_INF)
         self._thresholds_distributed_evenly = evenly_distributed(self.thresholds)
+        self.add_constant(np.asarray(self.thresholds, dtype=np.float32), "_threshold_tensor")
         self.add_variable((len(self.thresholds),), "true_positives")
         self.add_variable((len(self.thresholds),), self._other_name)
 
@@ -206,7 +210,7 @@ class _PrecisionRecall(Metric):
         self._place(_device_of(y_pred, self.true_positives.device))
         update_confusion_matrix({"tp": self.true_positives, self.other: getattr(self, self._other_name)},
                                 y_true, y_pred, self.thresholds, top_k=self.top_k, class_id=self.class_id,
-                                sample_weight=sample_weight,
+                                sample_weight=sample_weight, threshold_tensor=self._threshold_tensor,
                                 thresholds_distributed_evenly=self._thresholds_distributed_evenly)
 
     def result(self):
@@ -250,6 +254,7 @@ class _SensitivitySpecificityBase(Metric):
         else:
             self.thresholds = [0.0] + [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)] + [1.0]
             self._thresholds_distributed_evenly = True
+        self.add_constant(np.asarray(self.thresholds, dtype=np.float32), "_threshold_tensor")
         for state in ("true_positives", "false_positives", "true_negatives", "false_negatives"):
             self.add_variable((len(self.thresholds),), state)
 
@@ -259,7 +264,8 @@ class _SensitivitySpecificityBase(Metric):
         update_confusion_matrix(
             {"tp": self.true_positives, "fp": self.false_positives, "tn": self.true_negatives,
              "fn": self.false_negatives}, y_true, y_pred, self.thresholds, class_id=self.class_id,
-            sample_weight=sample_weight, thresholds_distributed_evenly=self._thresholds_distributed_evenly)
+            sample_weight=sample_weight, threshold_tensor=self._threshold_tensor,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly)
 
     def _rates(self):
         tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
@@ -373,8 +379,10 @@ class AUC(Metric):
         self.num_labels = num_labels
         if isinstance(label_weights, dict) and label_weights.get("class_name") == "__tensor__":
             label_weights = label_weights["config"]["value"]  # how Keras 3 saves a tensor argument
-        self.label_weights = None if label_weights is None else torch.as_tensor(
-            np.asarray(label_weights), dtype=self._torch_dtype)
+        self.label_weights = None
+        if label_weights is not None:
+            self.add_constant(np.asarray(label_weights), "label_weights")
+        self.add_constant(self._thresholds.astype(np.float32), "_threshold_tensor")
         self._from_logits = from_logits
         self._built = False
         if multi_label:
@@ -411,17 +419,17 @@ class AUC(Metric):
         self._place(y_pred.device)
         if self._from_logits:
             y_pred = torch.sigmoid(y_pred)
-        label_weights = None if self.multi_label or self.label_weights is None else self.label_weights.to(y_pred.device)
+        label_weights = None if self.multi_label else self.label_weights
         update_confusion_matrix(
             {"tp": self.true_positives, "fp": self.false_positives, "tn": self.true_negatives,
              "fn": self.false_negatives}, y_true, y_pred, self._thresholds, sample_weight=sample_weight,
-            multi_label=self.multi_label, label_weights=label_weights,
+            multi_label=self.multi_label, label_weights=label_weights, threshold_tensor=self._threshold_tensor,
             thresholds_distributed_evenly=self._thresholds_distributed_evenly)
 
     def _average_labels(self, by_label):
         if self.label_weights is None:
             return by_label.mean()
-        weights = self.label_weights.to(by_label.device)
+        weights = self.label_weights
         return divide_no_nan((by_label * weights).sum(), weights.sum())
 
     def _interpolate_pr_auc(self):
