@@ -164,8 +164,8 @@ def test_call_updates_and_returns_the_running_result():
 def test_mean_and_sum_of_values(name):
     rng = np.random.default_rng(3)
     ours, theirs = getattr(metrics, name)(), getattr(keras.metrics, name)()
-    feeds = [(rng.random((4, 3)), rng.random((4,))), (rng.random((5,)), None), (rng.random((2, 3, 2)), rng.random((2, 3))),
-             (np.float32(2.5), None), (rng.random((3, 2)), np.float32(0.5))]
+    feeds = [(rng.random((4, 3)), rng.random((4,))), (rng.random((5,)), None),
+             (rng.random((2, 3, 2)), rng.random((2, 3))), (np.float32(2.5), None), (rng.random((3, 2)), np.float32(0.5))]
     for values, weight in feeds:
         ours.update_state(values.astype(np.float32), sample_weight=weight)
         theirs.update_state(values.astype(np.float32), sample_weight=weight)
@@ -388,7 +388,7 @@ def test_real_keras_compile_picks_the_same_accuracy_and_values():
         ("binary_crossentropy", 1, "sigmoid", rng.integers(0, 2, (12, 1)).astype(np.float32)),
     ]:
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units, activation=activation)])
-        model.compile(loss=loss, metrics=["accuracy", "AUC"] if units == 1 else ["accuracy"])
+        model.compile(loss=loss, metrics=["accuracy", "AUC", "mse", "mae"] if units == 1 else ["acc"])
         logs = model.evaluate(x, y, verbose=0, return_dict=True)
         compiled = model.metrics[1].metrics
         y_pred = numpy(model.predict(x, verbose=0))

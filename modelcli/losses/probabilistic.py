@@ -141,11 +141,11 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         valid = labels != int(ignore_class)
         labels = torch.where(valid, labels, 0)
         # Ignored positions get a harmless uniform row; their loss is replaced by 0 below.
-        y_pred = torch.where(valid.unsqueeze(class_axis), y_pred, torch.ones((), dtype=y_pred.dtype, device=y_pred.device))
+        y_pred = torch.where(valid.unsqueeze(class_axis), y_pred, torch.ones_like(y_pred))
     log_p = _log_probabilities(y_pred, from_logits, class_axis)
     result = -log_p.gather(class_axis, labels.unsqueeze(class_axis)).squeeze(class_axis)
     if valid is not None:
-        result = torch.where(valid, result, torch.zeros((), dtype=result.dtype, device=result.device))
+        result = torch.where(valid, result, torch.zeros_like(result))
         result._keras_mask = valid
     return result
 
