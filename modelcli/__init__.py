@@ -12,7 +12,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {"layers", "models", "activations", "initializers", "regularizers", "constraints",
-               "backend", "errors", "saving", "utils"}
+               "losses", "metrics", "optimizers", "callbacks", "backend", "errors", "saving", "utils"}
 _NAMES = {
     "Sequential": ("models", "Sequential"),
     "Model": ("models", "Model"),

@@ -192,14 +192,17 @@ class Layer(torch.nn.Module):
             kwargs.pop("training", None)
         if not accepts.mask:
             kwargs.pop("mask", None)
-        if accepts.mask and kwargs.get("mask") is None:
-            mask = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), args[0])
-            if any(m is not None for m in tree.flatten(mask)):
-                kwargs["mask"] = mask
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None:
+            previous_mask = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), args[0])
+            if not any(m is not None for m in tree.flatten(previous_mask)):
+                previous_mask = None
+            elif accepts.mask:
+                kwargs["mask"] = previous_mask
         if accepts.training and kwargs.get("training") is None:
             kwargs["training"] = False
         outputs = self.call(*args, **kwargs)
-        out_mask = self.compute_mask(args[0], kwargs.get("mask"))
+        out_mask = self.compute_mask(args[0], previous_mask)
         if out_mask is not None and isinstance(outputs, torch.Tensor):
             outputs._keras_mask = out_mask
         return outputs

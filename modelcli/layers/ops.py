@@ -1,13 +1,18 @@
 """Keras 3 operations recorded in functional graphs (``keras.src.ops``).
 
-Keras 3 traces some tensor operations into a functional model's config, e.g. the
-``NotEqual(inputs, 0)`` that computes an Embedding's mask, or ``x + y`` on two
-symbolic tensors. These are plain elementwise maths, safe to rebuild by name.
+Keras 3 traces tensor operations made on symbolic tensors into a functional
+model's config: the ``NotEqual(inputs, 0)`` behind an Embedding's mask, the
+``ExpandDims`` / ``LogicalOr`` / ``Any`` that combine masks before a Concatenate,
+or ``x + y`` written in user code. They are plain tensor maths with a few
+arguments, safe to rebuild by name; shapes are found by running them on meta
+tensors (no data, no computation).
 """
 from __future__ import annotations
 
 import torch
 
+from ..backend import torch_dtype
+from ..engine import tree
 from ..engine.keras_tensor import KerasTensor
 from ..engine.layer import Layer
 from ..registry import Registry
@@ -16,53 +21,154 @@ OPS = Registry("Keras operation")
 
 
 class Operation(Layer):
+    """Base: ``call`` computes; ``config_keys`` lists the arguments Keras writes besides ``name``."""
+
     is_op = True
     keras_module = "keras.src.ops.numpy"
-    fn = None
-    result_dtype = None
+    config_keys: tuple = ()
 
-    def __init__(self, name=None):
-        super().__init__(name=name)
+    def __init__(self, name=None, **config):
+        unknown = [k for k in config if k not in self.config_keys]
+        super().__init__(name=name, **{k: config[k] for k in unknown})  # the base names unknown keys
+        for key in self.config_keys:
+            setattr(self, key, config.get(key, self.defaults().get(key)))
         self.built = True
 
-    def call(self, *args):
-        return type(self).fn(*[a if isinstance(a, torch.Tensor) else torch.as_tensor(a) for a in args])
-
-    def compute_output_spec(self, *args, **kwargs):
-        shapes = [a.shape for a in args if isinstance(a, KerasTensor)]
-        shape = _broadcast(shapes)
-        dtype = self.result_dtype or next(a.dtype for a in args if isinstance(a, KerasTensor))
-        return KerasTensor(shape, dtype)
+    @classmethod
+    def defaults(cls) -> dict:
+        return {}
 
     def get_config(self):
-        return {"name": self.name}
+        return {"name": self.name, **{k: getattr(self, k) for k in self.config_keys}}
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Run on meta tensors twice, with 2 and 3 for unknown sizes; differing dims are unknown."""
+        def probe(fill):
+            def meta(t):
+                if not isinstance(t, KerasTensor):
+                    return t
+                return torch.zeros([fill if d is None else d for d in t.shape], device="meta",
+                                   dtype=torch_dtype(t.dtype))
+            out = self.call(*tree.map_structure(meta, list(args)))
+            return tuple(out.shape), out.dtype
+        (a, dtype), (b, _) = probe(2), probe(3)
+        from ..backend import dtype_name
+        return KerasTensor(tuple(x if x == y else None for x, y in zip(a, b)), dtype_name(dtype))
 
 
-def _broadcast(shapes):
-    rank = max(len(s) for s in shapes)
-    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
-    out = []
-    for dims in zip(*padded):
-        known = [d for d in dims if d not in (1, None)]
-        out.append(known[0] if known else (None if None in dims else 1))
-    return tuple(out)
+def _tensor(x, like=None):
+    if isinstance(x, torch.Tensor):
+        return x
+    return torch.as_tensor(x, device=like.device if isinstance(like, torch.Tensor) else None)
 
 
-def _op(class_name, fn, result_dtype=None):
-    cls = type(class_name, (Operation,), {"fn": staticmethod(fn), "result_dtype": result_dtype,
-                                          "__doc__": f"Keras's ops.{class_name}."})
-    OPS.add(class_name, cls)
-    return cls
+def _binary(class_name, fn):
+    def call(self, x, y):
+        return fn(_tensor(x, y), _tensor(y, x))
+    OPS.add(class_name, type(class_name, (Operation,), {"call": call, "__doc__": f"Keras's ops.{class_name}."}))
 
 
-NotEqual = _op("NotEqual", torch.ne, "bool")
-Equal = _op("Equal", torch.eq, "bool")
-Greater = _op("Greater", torch.gt, "bool")
-Less = _op("Less", torch.lt, "bool")
-Add = _op("Add", torch.add)
-Subtract = _op("Subtract", torch.sub)
-Multiply = _op("Multiply", torch.mul)
-Divide = _op("Divide", torch.true_divide)
-Maximum = _op("Maximum", torch.maximum)
-Minimum = _op("Minimum", torch.minimum)
-LogicalAnd = _op("LogicalAnd", torch.logical_and, "bool")
+for _name, _fn in {"Add": torch.add, "Subtract": torch.sub, "Multiply": torch.mul, "Divide": torch.true_divide,
+                   "TrueDivide": torch.true_divide, "Maximum": torch.maximum, "Minimum": torch.minimum,
+                   "Power": torch.pow, "NotEqual": torch.ne, "Equal": torch.eq, "Greater": torch.gt,
+                   "GreaterEqual": torch.ge, "Less": torch.lt, "LessEqual": torch.le,
+                   "LogicalAnd": torch.logical_and, "LogicalOr": torch.logical_or}.items():
+    _binary(_name, _fn)
+
+
+@OPS.register("LogicalNot")
+class LogicalNot(Operation):
+    def call(self, x):
+        return torch.logical_not(x)
+
+
+class _Like(Operation):
+    config_keys = ("dtype",)
+    fill = 0
+
+    def call(self, x):
+        dtype = torch_dtype(self.dtype) if self.dtype else x.dtype
+        return torch.full_like(x, self.fill, dtype=dtype)
+
+
+@OPS.register("ZerosLike")
+class ZerosLike(_Like):
+    fill = 0
+
+
+@OPS.register("OnesLike")
+class OnesLike(_Like):
+    fill = 1
+
+
+@OPS.register("Cast")
+class Cast(Operation):
+    config_keys = ("dtype",)
+
+    def call(self, x):
+        return x.to(torch_dtype(self.dtype))
+
+
+@OPS.register("ExpandDims")
+class ExpandDims(Operation):
+    config_keys = ("axis",)
+
+    def call(self, x):
+        return torch.unsqueeze(x, self.axis)
+
+
+@OPS.register("Squeeze")
+class Squeeze(Operation):
+    config_keys = ("axis",)
+
+    def call(self, x):
+        return torch.squeeze(x) if self.axis is None else torch.squeeze(x, self.axis)
+
+
+class _Reduce(Operation):
+    config_keys = ("axis", "keepdims")
+
+    @classmethod
+    def defaults(cls):
+        return {"keepdims": False}
+
+    def _dims(self, x):
+        if self.axis is None:
+            return tuple(range(x.ndim))
+        return tuple(self.axis) if isinstance(self.axis, (list, tuple)) else (self.axis,)
+
+
+@OPS.register("Any")
+class Any(_Reduce):
+    def call(self, x):
+        return torch.amax(x.to(torch.bool).to(torch.uint8), dim=self._dims(x), keepdim=self.keepdims).to(torch.bool)
+
+
+@OPS.register("All")
+class All(_Reduce):
+    def call(self, x):
+        return torch.amin(x.to(torch.bool).to(torch.uint8), dim=self._dims(x), keepdim=self.keepdims).to(torch.bool)
+
+
+@OPS.register("Sum")
+class Sum(_Reduce):
+    def call(self, x):
+        return torch.sum(x, dim=self._dims(x), keepdim=self.keepdims)
+
+
+@OPS.register("Mean")
+class Mean(_Reduce):
+    def call(self, x):
+        return torch.mean(x, dim=self._dims(x), keepdim=self.keepdims)
+
+
+@OPS.register("Concatenate")
+class Concatenate(Operation):
+    config_keys = ("axis",)
+
+    @classmethod
+    def defaults(cls):
+        return {"axis": 0}
+
+    def call(self, xs):
+        return torch.cat(list(xs), dim=self.axis)

@@ -7,6 +7,8 @@ graph walking per batch. Masks travel beside tensors only when a layer makes one
 """
 from __future__ import annotations
 
+import inspect
+
 from ..engine import activity, tree
 from ..engine.keras_tensor import KerasTensor
 from ..engine.layer import Layer, call_arguments
@@ -18,7 +20,7 @@ from .model import Model
 class _Step:
     """One node of the plan: ``outputs[out_slots] = layer(*args, **kwargs)``."""
 
-    __slots__ = ("layer", "args", "kwargs", "out_slots", "in_slots", "simple", "takes_mask",
+    __slots__ = ("layer", "args", "kwargs", "out_slots", "in_slots", "simple", "mask_fills",
                  "takes_training", "explicit_mask", "makes_mask", "regularized")
 
     def __init__(self, node, slot_of):
@@ -30,12 +32,38 @@ class _Step:
         self.kwargs = {k: tree.map_structure(template, v) for k, v in node.kwargs.items() if k != "training"}
         self.in_slots = [slot_of[id(t)] for t in node.input_tensors]
         self.out_slots = [slot_of[id(t)] for t in node.output_tensors]
-        accepts = call_arguments(type(self.layer))
-        self.takes_mask, self.takes_training = accepts.mask, accepts.training
+        self.takes_training = call_arguments(type(self.layer)).training
+        self.mask_fills = _mask_fills(self.layer, self.args, self.kwargs)
         self.explicit_mask = "mask" in self.kwargs
         self.makes_mask = type(self.layer).compute_mask is not Layer.compute_mask
         self.regularized = self.layer.activity_regularizer is not None
         self.simple = (len(self.args) == 1 and self.args[0][0] == "slot" and not self.kwargs)
+
+
+def _mask_fills(layer, args, kwargs):
+    """Which mask arguments the runner fills, by Keras 3's rule.
+
+    With one tensor argument, ``mask`` gets that tensor's mask; with several, each
+    tensor argument ``k`` whose call also takes ``k_mask`` gets its own mask
+    (MultiHeadAttention's ``query_mask`` / ``value_mask`` / ``key_mask``).
+    """
+    params = inspect.signature(layer.call).parameters
+    names = [n for n, p in params.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    bound = dict(zip(names, args))
+    bound.update(kwargs)
+    tensor_args = {k: v for k, v in bound.items() if _has_slot(v) and not k.endswith("mask")}
+    if len(tensor_args) == 1:
+        (name, template), = tensor_args.items()
+        return [("mask", template)] if "mask" in params and "mask" not in kwargs else []
+    return [(f"{k}_mask", v) for k, v in tensor_args.items() if f"{k}_mask" in params and f"{k}_mask" not in kwargs]
+
+
+def _has_slot(template) -> bool:
+    if isinstance(template, tuple) and len(template) == 2 and template[0] in ("slot", "const"):
+        return template[0] == "slot"
+    if isinstance(template, (list, dict)):
+        return any(_has_slot(t) for t in (template.values() if isinstance(template, dict) else template))
+    return False
 
 
 def _fill(template, slots):
@@ -115,8 +143,11 @@ class Functional(Model):
                 in_mask = None
             if step.explicit_mask:
                 in_mask = kwargs["mask"]
-            elif in_mask is not None and step.takes_mask:
-                kwargs["mask"] = in_mask
+            elif any_mask:
+                for name, template in step.mask_fills:
+                    mask = _fill(template, masks)
+                    if any(m is not None for m in tree.flatten(mask)):
+                        kwargs[name] = mask
         if step.takes_training:
             kwargs["training"] = training
         out = layer.call(*args, **kwargs)

@@ -79,7 +79,8 @@ def deserialize_any(spec, where: str):
     from ..layers.ops import OPS
     if isinstance(spec, dict) and str(spec.get("module") or "").startswith("keras.src.ops"):
         cls = OPS.get(spec.get("class_name"), f"{where}.class_name" if where else "class_name")
-        return cls(**{k: v for k, v in (spec.get("config") or {}).items() if k == "name"})
+        from ..serialization import from_config
+        return from_config(cls, spec.get("config") or {}, where=f"{where}.config")
     return deserialize_layer(spec, where or "model")
 
 

@@ -19,7 +19,9 @@ def layer_entry(layer) -> dict:
         "config": layer.get_config(),
         "registered_name": _registered_name(layer, is_functional),
     }
-    if layer.inbound_nodes and not isinstance(layer, InputLayer) and not getattr(layer, "is_op", False):
+    if hasattr(layer, "get_build_config") and layer.built:
+        entry["build_config"] = layer.get_build_config()
+    elif layer.inbound_nodes and not isinstance(layer, InputLayer) and not getattr(layer, "is_op", False):
         first = layer.inbound_nodes[0]
         if len(first.args) == 1:  # several tensor arguments (attention) have their own build_config
             entry["build_config"] = {"input_shape": _shape_json(tree.map_structure(

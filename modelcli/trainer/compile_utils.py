@@ -50,6 +50,16 @@ def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def _unique(name, taken):
+    """Keras adds ``_1``, ``_2``... when two metrics would log under one name."""
+    if name not in taken:
+        return name
+    n = 1
+    while f"{name}_{n}" in taken:
+        n += 1
+    return f"{name}_{n}"
+
+
 class CompiledLoss:
     """Σ weight_i · loss_i(y_true_i, y_pred_i, sample_weight_i) over the outputs that have a loss."""
 
@@ -110,9 +120,8 @@ class CompiledMetrics:
                 for spec in output_specs:
                     metric = metrics_module.resolve(spec, self._losses[i], tuple(y_true[i].shape),
                                                     tuple(y_pred[i].shape))
-                    name = f"{self.names[i]}_{metric.name}" if multi else metric.name
-                    if weighted and not multi and any(n == name for _, _, _, n in built):
-                        name = f"weighted_{name}"
+                    name = _unique(f"{self.names[i]}_{metric.name}" if multi else metric.name,
+                                   {n for _, _, _, n in built})
                     built.append((i, metric, weighted, name))
         self.metrics = built
 
