@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from keras_reference import assert_layer_matches_keras, keras, keras_spec
+from keras_reference import assert_layer_matches_keras, keras
 from modelcli import Input, layers
 from modelcli.errors import SpecError
 from modelcli.layers.deserialize import deserialize_layer

@@ -169,7 +169,10 @@ def match_input_memory_format(param: torch.Tensor, rank: int, data_format: str) 
 
 
 def conv_kernel_layout(rank: int) -> Permuted:
-    """Keras ``(k..., in, out)`` -> torch ``(out, in, k...)`` (also Keras ``(k..., out, in)`` -> torch ``(in, out, k...)``)."""
+    """Keras ``(k..., in, out)`` -> torch ``(out, in, k...)``.
+
+    The same permutation takes a transposed kernel, Keras ``(k..., out, in)``, to torch's ``(in, out, k...)``.
+    """
     return Permuted((rank + 1, rank) + tuple(range(rank)))
 
 
