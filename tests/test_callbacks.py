@@ -779,8 +779,6 @@ class StopHere(Exception):
     pass
 
 
-@pytest.mark.xfail(reason="the fit loop does not yet start from model._resume_epoch and replay model._resume_logs "
-                          "(the contract in modelcli/callbacks/backup_and_restore.py)")
 def test_fit_backup_and_restore_resumes_where_it_stopped(tmp_path):
     model, x, y = small_regression()
     start = model.get_weights()

@@ -163,7 +163,13 @@ class Trainer:
         self._prepare_training()
         self.stop_training = False
         generator = _shuffle_generator()
+        self.__dict__.pop("_resume_epoch", None)  # BackupAndRestore sets it in on_train_begin
         callback_list.on_train_begin()
+        resume = self.__dict__.pop("_resume_epoch", None)
+        if resume is not None:
+            initial_epoch = resume
+            for past_epoch, past_logs in self.__dict__.pop("_resume_logs", ()):
+                history.on_epoch_end(past_epoch, past_logs)
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
