@@ -1,11 +1,12 @@
 """Real Keras 3 models for the parity suites, each with fixed float32 (or int) inputs.
 
-Each builder is plain Keras code written against the API module it is given
-(``keras``, or ``modelcli`` which serves the same API). ``build(name)`` returns ``(model, inputs)``: a Keras model whose weights were all
-redrawn from a seeded normal (positive moving variances for BatchNormalization), so
-that any wrong kernel layout, gate order or transposition changes the numbers, and the
-inputs to predict on. Models are built once per process and cached: tests must not
-modify them. Together the architectures cover every layer in ``REQUIRED_LAYERS``.
+Each builder is plain Keras code written against the API module it is given (``keras``,
+or ``modelcli``, which serves the same API). ``build(name)`` returns ``(model, inputs)``:
+a Keras model whose weights were all redrawn from a seeded normal (positive moving
+variances for BatchNormalization), so that any wrong kernel layout, gate order or
+transposition changes the numbers, and the inputs to predict on. Models are built once
+per process and cached: tests must not modify them. Together the architectures cover
+every layer in ``REQUIRED_LAYERS``.
 """
 from __future__ import annotations
 
@@ -370,12 +371,60 @@ def multi_io_named(keras, rng):
     return keras.Model([image, sequence, vector], outputs), inputs
 
 
+def conv1d_channels_first(keras, rng):
+    """Conv1D, 1D pooling and global pooling in channels_first; keepdims global pooling."""
+    L = keras.layers
+    cf = "channels_first"
+    x = keras.Input((4, 11))
+    h = L.Conv1D(6, 3, padding="same", strides=2, data_format=cf, activation="relu")(x)
+    h = L.MaxPooling1D(2, padding="same", data_format=cf)(h)
+    h = L.Conv1D(4, 2, dilation_rate=2, groups=2, data_format=cf)(L.AveragePooling1D(1, data_format=cf)(x))
+    pooled = [L.GlobalAveragePooling1D(data_format=cf)(h), L.GlobalMaxPooling1D(data_format=cf)(h),
+              L.Flatten()(L.GlobalAveragePooling1D(data_format=cf, keepdims=True)(h))]
+    return keras.Model(x, L.Dense(2)(L.Concatenate()(pooled))), _normal(rng, BATCH, 4, 11)
+
+
+def normalization_variants(keras, rng):
+    """BatchNormalization on a middle axis or without scale; LayerNormalization over two axes or unscaled."""
+    L = keras.layers
+    model = keras.Sequential([
+        keras.Input((5, 6)),
+        L.BatchNormalization(axis=1, scale=False),
+        L.Dense(6),
+        L.LayerNormalization(axis=(1, 2), center=False),
+        L.BatchNormalization(momentum=0.9, epsilon=1e-2),
+        L.LayerNormalization(epsilon=1e-6, scale=False),
+        L.Flatten(),
+        L.Dense(2),
+    ])
+    return model, _normal(rng, BATCH, 5, 6)
+
+
+def frozen_layers_nested(keras, rng):
+    """Frozen layers, inside and outside a nested model: the legacy .h5 orders their weights differently.
+
+    Keras's legacy layout lists a (nested) layer's trainable weights before its non-trainable
+    ones, while ``get_weights`` and ``.weights.h5`` keep layer order.
+    """
+    L = keras.layers
+    frozen_bn = L.BatchNormalization()
+    frozen_bn.trainable = False
+    frozen_dense = L.Dense(3)
+    frozen_dense.trainable = False
+    inner = keras.Sequential([keras.Input((4,)), frozen_bn, L.Dense(5, activation="relu"), frozen_dense,
+                              L.BatchNormalization()], name="partly_frozen")
+    x = keras.Input((4,))
+    head = L.Dense(2)
+    head.trainable = False
+    return keras.Model(x, head(L.Dense(3)(inner(x)))), _normal(rng, BATCH, 4)
+
+
 ARCHITECTURES = {builder.__name__: builder for builder in [
     tutorial_sequential, tutorial_multi_io, mlp_every_activation, cnn_batchnorm_pooling, cnn_channels_first,
     conv1d_text, conv_transpose_depthwise_separable, masked_bidirectional_gru, masked_embedding_lstm_gru,
     stacked_lstm_time_distributed, recurrent_return_state, bidirectional_merge_modes, reshape_permute_repeat,
     merge_zoo_shared, transformer_block, nested_sequential_in_functional, functional_in_sequential,
-    multi_io_named,
+    multi_io_named, conv1d_channels_first, normalization_variants, frozen_layers_nested,
 ]}
 
 

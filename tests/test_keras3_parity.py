@@ -12,8 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from keras3_architectures import ARCHITECTURES, REQUIRED_LAYERS, assert_predictions_close, build, keras
-from keras3_architectures import layer_class_names
+from keras3_architectures import ARCHITECTURES, REQUIRED_LAYERS, assert_predictions_close, build, layer_class_names
 from modelcli.models import load_model, model_from_json
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
@@ -108,3 +107,14 @@ def test_predict_takes_inputs_by_name():
     ours.set_weights(model.get_weights())
     by_name = dict(zip(["image", "sequence", "vector"], inputs))
     assert_predictions_close(ours.predict(by_name), model.predict(inputs, verbose=0))
+
+
+def test_predict_in_batches_of_masked_int64_tokens():
+    """70 rows (three batches of up to 32) of NumPy's default int64 ids, padded to different lengths."""
+    model, _ = build("masked_bidirectional_gru")
+    rng = np.random.default_rng(7)
+    tokens = rng.integers(1, 30, size=(70, 10))
+    tokens[np.arange(10) >= rng.integers(1, 11, size=(70, 1))] = 0
+    ours = model_from_json(model.to_json())
+    ours.set_weights(model.get_weights())
+    assert_predictions_close(ours.predict(tokens, batch_size=32), model.predict(tokens, batch_size=32, verbose=0))

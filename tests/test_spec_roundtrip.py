@@ -115,8 +115,4 @@ def test_the_same_keras_code_builds_the_same_model_in_modelcli(name):
     ours, _ = build_with(modelcli, name)
     assert [np.shape(w) for w in ours.get_weights()] == [tuple(w.shape) for w in keras_model.get_weights()]
     ours.set_weights(keras_model.get_weights())
-    expected = keras_model.predict(inputs, verbose=0)
-    assert_predictions_close(ours.predict(inputs), expected)
-    rebuilt = keras.models.model_from_json(ours.to_json())
-    rebuilt.set_weights(keras_model.get_weights())
-    assert_predictions_close(rebuilt.predict(inputs, verbose=0), expected)
+    assert_predictions_close(ours.predict(inputs), keras_model.predict(inputs, verbose=0))
