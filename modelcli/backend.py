@@ -19,13 +19,23 @@ def device() -> torch.device:
     global _device
     if _device is None:
         _device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if _device.type == "cuda":
+            _exact_float32()
     return _device
+
+
+def _exact_float32() -> None:
+    """float32 means float32, as on the CPU: no TF32 in matmuls or cuDNN convolutions/RNNs."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
 
 
 def set_device(name: str | torch.device | None) -> torch.device:
     """Pin the device (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` returns to auto-detection."""
     global _device
     _device = None if name is None else torch.device(name)
+    if _device is not None and _device.type == "cuda":
+        _exact_float32()
     return device()
 
 

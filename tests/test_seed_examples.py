@@ -59,27 +59,27 @@ def series():
 
 def test_max_pooling_1d_valid_and_same():
     valid = keras.layers.MaxPooling1D(pool_size=2, strides=1, padding="valid")(series())
-    np.testing.assert_array_equal(valid.numpy().ravel(), [2, 3, 4, 5])
+    np.testing.assert_array_equal(valid.cpu().numpy().ravel(), [2, 3, 4, 5])
     same = keras.layers.MaxPooling1D(pool_size=2, strides=1, padding="same")(series())
-    np.testing.assert_array_equal(same.numpy().ravel(), [2, 3, 4, 5, 5])
+    np.testing.assert_array_equal(same.cpu().numpy().ravel(), [2, 3, 4, 5, 5])
 
 
 def test_max_pooling_2d():
     x = np.arange(1.0, 10.0, dtype="float32").reshape(1, 3, 3, 1)
     y = keras.layers.MaxPooling2D(pool_size=(2, 2), strides=(1, 1), padding="valid")(x)
     assert tuple(y.shape) == (1, 2, 2, 1)
-    np.testing.assert_array_equal(y.numpy()[0, :, :, 0], [[5, 6], [8, 9]])
+    np.testing.assert_array_equal(y.cpu().numpy()[0, :, :, 0], [[5, 6], [8, 9]])
 
 
 def test_average_pooling_1d_and_2d():
     y = keras.layers.AveragePooling1D(pool_size=2, strides=1, padding="valid")(series())
-    np.testing.assert_allclose(y.numpy().ravel(), [1.5, 2.5, 3.5, 4.5])
+    np.testing.assert_allclose(y.cpu().numpy().ravel(), [1.5, 2.5, 3.5, 4.5])
     same = keras.layers.AveragePooling1D(3, 1, "same")(series())
-    np.testing.assert_allclose(same.numpy().ravel(), [1.5, 2, 3, 4, 4.5])
+    np.testing.assert_allclose(same.cpu().numpy().ravel(), [1.5, 2, 3, 4, 4.5])
     grid = np.arange(1.0, 13.0, dtype="float32").reshape(1, 3, 4, 1)
     y2 = keras.layers.AveragePooling2D(pool_size=(2, 2), strides=(2, 2), padding="valid")(grid)
     assert tuple(y2.shape) == (1, 1, 2, 1)
-    np.testing.assert_allclose(y2.numpy().ravel(), [3.5, 5.5])
+    np.testing.assert_allclose(y2.cpu().numpy().ravel(), [3.5, 5.5])
 
 
 def test_gru_shapes_with_return_state():
