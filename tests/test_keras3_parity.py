@@ -12,7 +12,8 @@ import h5py
 import numpy as np
 import pytest
 
-from keras3_architectures import ARCHITECTURES, REQUIRED_LAYERS, assert_predictions_close, build, layer_class_names
+from keras3_architectures import (ARCHITECTURES, REQUIRED_LAYERS, assert_predictions_close, build, keras,
+                                  layer_class_names, randomize)
 from modelcli.models import load_model, model_from_json
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
@@ -118,3 +119,23 @@ def test_predict_in_batches_of_masked_int64_tokens():
     ours = model_from_json(model.to_json())
     ours.set_weights(model.get_weights())
     assert_predictions_close(ours.predict(tokens, batch_size=32), model.predict(tokens, batch_size=32, verbose=0))
+
+
+def test_functional_model_whose_masks_keras_wrote_as_op_nodes(tmp_path):
+    """In a functional model Keras 3.15 writes the masks of Embedding(mask_zero) and Masking as
+    ``NotEqual`` / ``Any`` op nodes (which Keras itself cannot read back); the masks must still apply."""
+    layers = keras.layers
+    tokens = keras.Input((8,), dtype="int32")
+    series = keras.Input((8, 3))
+    a = layers.LSTM(4)(layers.Embedding(20, 5, mask_zero=True)(tokens))
+    b = layers.GlobalAveragePooling1D()(layers.TimeDistributed(layers.Dense(2))(layers.Masking()(series)))
+    model = randomize(keras.Model([tokens, series], layers.Concatenate()([a, b])), seed=3)
+    rng = np.random.default_rng(3)
+    ids = rng.integers(1, 20, size=(4, 8)).astype("int32")
+    ids[1, 3:] = ids[2, 6:] = 0
+    values = rng.normal(size=(4, 8, 3)).astype("float32")
+    values[0, 5:] = values[3, 2] = 0.0
+    model.save_weights(tmp_path / "model.weights.h5")
+    ours = model_from_json(model.to_json())
+    ours.load_weights(tmp_path / "model.weights.h5")
+    assert_predictions_close(ours.predict([ids, values]), model.predict([ids, values], verbose=0))
