@@ -77,6 +77,21 @@ def test_a_cycle_is_reported():
         model_from_json(as_json(edited(mlp_functional(), make_cycle)))
 
 
+def test_concatenate_of_shapes_that_do_not_fit(tmp_path):
+    def concat_mismatch(s):
+        layers = s["config"]["layers"]
+        layers.append({"class_name": "Reshape", "name": "grid", "config": {"name": "grid", "target_shape": [2, 4]},
+                       "inbound_nodes": [[["hidden", 0, 0, {}]]]})
+        layers.append({"class_name": "Concatenate", "name": "joined", "config": {"name": "joined", "axis": -1},
+                       "inbound_nodes": [[["out", 0, 0, {}], ["grid", 0, 0, {}]]]})
+        s["config"]["output_layers"] = [["joined", 0, 0]]
+    spec = edited(mlp_functional(), concat_mismatch)
+    spec["keras_version"] = "2.15.0"
+    with pytest.raises(SpecError, match=r"layers\[4\] \(joined\).*\(None, 2\).*\(None, 2, 4\)"):
+        model_from_json(as_json(spec))
+    assert_cli_error(write(tmp_path, spec), "joined", "(None, 2)", "(None, 2, 4)")
+
+
 def test_lambda_layers_are_refused_and_never_run(tmp_path):
     marker = tmp_path / "executed"
     code = f"open({str(marker)!r}, 'w')"
