@@ -145,6 +145,8 @@ def _call_all(layers, pending):
                 try:
                     layer(*args, **kwargs)
                 except SpecError as err:
+                    if err.where == layer.name:  # the layer named itself; the path below says it
+                        err.where = None
                     raise err.at(f"{where} ({layer.name})") from None
                 nodes.pop(0)
                 progress = True
