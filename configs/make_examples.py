@@ -32,9 +32,27 @@ def seed_two_io():
     return keras.Model([main_input, aux_input], [main_output, aux_output], name="seed_two_io")
 
 
+def digits_cnn():
+    """A small CNN for the 8x8 digit images in data/digits.npz."""
+    return keras.Sequential([keras.Input((8, 8, 1)),
+                             layers.Conv2D(16, 3, padding="same", activation="relu"),
+                             layers.MaxPooling2D(2),
+                             layers.Conv2D(32, 3, padding="same", activation="relu"),
+                             layers.GlobalAveragePooling2D(),
+                             layers.Dense(10, activation="softmax")], name="digits_cnn")
+
+
+def text_lstm():
+    """An LSTM sentiment classifier for the token ids in data/text.npz (36 words, 0 pads)."""
+    return keras.Sequential([keras.Input((16,), dtype="int32"),
+                             layers.Embedding(36, 16, mask_zero=True),
+                             layers.LSTM(32),
+                             layers.Dense(1, activation="sigmoid")], name="text_lstm")
+
+
 if __name__ == "__main__":
     import json
-    for build in (seed_mlp, seed_two_io):
+    for build in (seed_mlp, seed_two_io, digits_cnn, text_lstm):
         model = build()
         spec = json.loads(model.to_json())
         with open(os.path.join(HERE, f"{build.__name__}.json"), "w") as f:
