@@ -34,20 +34,22 @@ def seed_two_io():
 
 def digits_cnn():
     """A small CNN for the 8x8 digit images in data/digits.npz."""
-    return keras.Sequential([keras.Input((8, 8, 1)),
+    keras.utils.clear_session()  # layer names count from 0 in this file
+    return keras.Sequential([keras.Input((8, 8, 1), name="image"),
                              layers.Conv2D(16, 3, padding="same", activation="relu"),
                              layers.MaxPooling2D(2),
                              layers.Conv2D(32, 3, padding="same", activation="relu"),
                              layers.GlobalAveragePooling2D(),
-                             layers.Dense(10, activation="softmax")], name="digits_cnn")
+                             layers.Dense(10, activation="softmax", name="digit")], name="digits_cnn")
 
 
 def text_lstm():
     """An LSTM sentiment classifier for the token ids in data/text.npz (36 words, 0 pads)."""
-    return keras.Sequential([keras.Input((16,), dtype="int32"),
+    keras.utils.clear_session()
+    return keras.Sequential([keras.Input((16,), dtype="int32", name="tokens"),
                              layers.Embedding(36, 16, mask_zero=True),
                              layers.LSTM(32),
-                             layers.Dense(1, activation="sigmoid")], name="text_lstm")
+                             layers.Dense(1, activation="sigmoid", name="sentiment")], name="text_lstm")
 
 
 if __name__ == "__main__":
