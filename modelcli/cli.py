@@ -52,5 +52,93 @@ def summary(path, device, show_trainable):
     render(Console(), model, show_trainable)
 
 
+# ----- evaluate, predict, convert, runs, plot (modelcli/commands/) ------------------------------
+@main.command()
+@click.argument("source", type=click.Path())
+@click.option("--data", "data", type=click.Path(), default=None,
+              help="A file with x and y (.npz keyed x/y or by input/output name, .csv, .h5); "
+                   "default: the config's test data, else its validation data.")
+@click.option("--weights", type=click.Path(), default=None, help="Weights to load (.weights.h5 or .h5).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Samples per batch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available).")
+@_friendly_errors
+def evaluate(source, data, weights, batch_size, as_json, device):
+    """Loss and metrics of a run or a config on its test data.
+
+    SOURCE is a run folder or a training config; --data gives other data.
+    """
+    from . import backend
+    from .commands import evaluate as command
+
+    backend.set_device(device)
+    command.run(source, data=data, weights=weights, batch_size=batch_size, as_json=as_json, echo=click.echo)
+
+
+@main.command()
+@click.argument("source", type=click.Path())
+@click.option("--input", "-i", "input_path", type=click.Path(), required=True,
+              help="The inputs: .npy (streamed, any size), .npz keyed by input name, .csv, .h5.")
+@click.option("--output", "-o", type=click.Path(), default=None,
+              help="Where to write: .npy (one output), .npz (keyed by output name) or .csv "
+                   "[default: predictions.npy, or predictions.npz for several outputs].")
+@click.option("--weights", type=click.Path(), default=None, help="Weights to load (.weights.h5 or .h5).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Samples per batch.")
+@click.option("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available).")
+@_friendly_errors
+def predict(source, input_path, output, weights, batch_size, device):
+    """Write a model's predictions for a data file.
+
+    SOURCE is a run folder, a model file (.json/.yaml/.keras/.h5) or a training config.
+    """
+    from . import backend
+    from .commands import predict as command
+
+    backend.set_device(device)
+    command.run(source, input_path, output=output, weights=weights, batch_size=batch_size, echo=click.echo)
+
+
+@main.command()
+@click.argument("source", type=click.Path())
+@click.argument("output", type=click.Path())
+@_friendly_errors
+def convert(source, output):
+    """Convert model files: JSON, YAML, .keras, .h5.
+
+    A JSON spec to YAML or back; a .keras, full-model .h5, run folder or training config to a
+    spec (.json/.yaml) with its weights beside it (.weights.h5), or to a .keras or .h5.
+    """
+    from .commands import convert as command
+
+    command.run(source, output, echo=click.echo)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(), default="runs")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@_friendly_errors
+def runs(folder, as_json):
+    """List the runs in FOLDER (default: runs) and their final metrics."""
+    from .commands import runs as command
+
+    command.run(folder, as_json=as_json, echo=click.echo)
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN", type=click.Path())
+@click.option("--output", "-o", type=click.Path(), default=None,
+              help="The image (.png, .svg, .pdf) [default: RUN/history.png].")
+@_friendly_errors
+def plot(run_dir, output):
+    """Draw a run's loss and metric curves per epoch.
+
+    One panel per quantity, training vs validation.
+    """
+    from .commands import plot as command
+
+    command.run(run_dir, output=output, echo=click.echo)
+# ----- end of evaluate, predict, convert, runs, plot ----------------------------------------------
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
