@@ -1,65 +1,218 @@
-"""Turning what ``fit`` / ``evaluate`` receive into batches of device tensors.
+"""Turning what ``fit`` / ``evaluate`` / ``predict`` receive into batches of device tensors.
 
-Arrays (NumPy, torch, lists or dicts of them) become tensors once — on the CPU
-``torch.from_numpy`` shares memory, so a memory-mapped ``.npy`` is read only as
-batches touch it; on a GPU they move once if they fit, else batch by batch from
-pinned memory. Shuffling permutes indices on the device, so no per-batch NumPy
-work or host sync happens. Python generators, ``modelcli.utils.Sequence`` and
-torch ``DataLoader`` yield ``(x, y[, sample_weight])`` batches as in Keras.
+Every kind of data becomes a *source* that hands out one pass over the data at a
+time (``passes`` of ``(xs, ys, sws)`` lists of tensors), says how many batches a
+pass has (``num_batches``, None when unknown) and gets ``on_epoch_begin`` /
+``on_epoch_end`` around each epoch:
+
+- :class:`ArrayData` — NumPy, torch, lists, or lists / dicts of them. They become
+  tensors once (on the CPU ``torch.from_numpy`` shares memory, so a memory-mapped
+  ``.npy`` is read only as batches touch it; on a GPU they move once if they fit).
+  Shuffling draws one permutation per pass, on the host from torch's generator as
+  Keras's sampler does, and moves it to the device once: no per-batch NumPy work
+  and no host sync.
+- :class:`SequenceData` — a ``modelcli.utils.Sequence`` (Keras's ``Sequence`` /
+  ``PyDataset``): batches by index, in order (``shuffle=True`` shuffles the batch
+  order with Python's ``random``, as Keras does), fetched by ``workers`` threads
+  up to ``max_queue_size`` batches ahead.
+- :class:`IterableData` — a Python generator (one pass in its lifetime, read
+  ahead by one thread) or a torch ``DataLoader`` (a fresh pass each time; it has
+  its own workers).
+
+:class:`EpochIterator` cuts passes into epochs with Keras's ``steps_per_epoch`` rule.
 """
 from __future__ import annotations
 
+import collections
+import itertools
 import math
+import queue
+import random
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 from ..errors import DataError
-from .inputs import as_input_list, check_shape
+from ..utils.packing import unpack_x_y_sample_weight
+from .inputs import as_input_list, holds_arrays, output_keys, shape_text
 
 
+# ----- what the user passed ------------------------------------------------------------------------
+def is_array_like(x) -> bool:
+    return (x is None or isinstance(x, (list, tuple, dict, np.ndarray, torch.Tensor))
+            or hasattr(x, "__array__") or (hasattr(x, "shape") and hasattr(x, "dtype")))
+
+
+def is_dataloader(x) -> bool:
+    return isinstance(x, torch.utils.data.DataLoader)
+
+
+def is_sequence(x) -> bool:
+    """A Keras ``Sequence`` / ``PyDataset`` (ours or one that looks like it): batches by index."""
+    return (not is_array_like(x) and not is_dataloader(x) and hasattr(x, "__getitem__")
+            and (hasattr(x, "__len__") or hasattr(x, "num_batches")))
+
+
+def is_batch_source(x) -> bool:
+    """True for data that yields whole batches: a generator, an iterable, a Sequence, a DataLoader."""
+    return not is_array_like(x) and (is_dataloader(x) or is_sequence(x) or hasattr(x, "__iter__")
+                                     or hasattr(x, "__next__"))
+
+
+def adapt(model, x, y=None, sample_weight=None, class_weight=None, *, batch_size=None, steps=None,
+          shuffle=False, workers=None, use_multiprocessing=None, max_queue_size=None, what="fit"):
+    """The source for ``x`` (and ``y`` / weights for arrays), with Keras's argument checks."""
+    if x is None:
+        raise DataError(f"{what}() needs input data x")
+    if class_weight is not None and sample_weight is not None:
+        raise DataError("You cannot `class_weight` and `sample_weight` at the same time.",
+                        hint="fold the class weights into sample_weight")
+    if class_weight is not None and not isinstance(class_weight, dict):
+        raise DataError(f"class_weight must be a dict mapping class indices to weights, "
+                        f"got {type(class_weight).__name__}")
+    if not is_batch_source(x):
+        if y is None and what != "predict":
+            raise DataError(f"{what}() needs targets y")
+        data = ArrayData.from_user(model, x, y if what != "predict" else None, sample_weight, class_weight)
+        data.batch_size = batch_size or (math.ceil(data.n / steps) if steps else 32)
+        data.shuffle = shuffle
+        return data
+    kind = "DataLoader" if is_dataloader(x) else "Sequence" if is_sequence(x) else "generator"
+    for name, value in (("y", y), ("sample_weight", sample_weight)):
+        if value is not None:
+            raise DataError(f"When providing `x` as a {kind}, `{name}` should not be passed; the {kind} "
+                            f"yields it as part of each batch: (inputs, targets[, sample_weights])")
+    loading = _Loading(x, workers, use_multiprocessing, max_queue_size)
+    if kind == "Sequence":
+        return SequenceData(model, x, class_weight, what, loading, shuffle is True)
+    return IterableData(model, x, class_weight, what, loading)
+
+
+def train_validation_split(x, y, sample_weight, fraction):
+    """``((x, y, sample_weight), (x_val, y_val, sample_weight_val))``: the last floor(n·fraction) samples
+    validate, taken before any shuffling, as Keras takes them."""
+    if is_batch_source(x):
+        raise DataError("Argument `validation_split` is only supported for tensors or NumPy arrays, "
+                        f"not for a {type(x).__name__}", hint="pass validation_data instead")
+    if not 0 < fraction < 1:
+        raise DataError(f"validation_split must be between 0 and 1, got {fraction}")
+    n = _length(x)
+    split_at = int(math.floor(n * (1.0 - fraction)))
+    if split_at == 0 or split_at == n:
+        raise DataError(f"Training data contains {n} samples, which is not sufficient to split it into "
+                        f"a validation and training set as specified by `validation_split={fraction}`")
+    head, tail = slice(0, split_at), slice(split_at, n)
+    return (tuple(_cut(a, head) for a in (x, y, sample_weight)),
+            tuple(_cut(a, tail) for a in (x, y, sample_weight)))
+
+
+def _cut(data, part):
+    """``data`` (None, an array, or a list / tuple / dict of arrays) cut to ``part`` along the samples."""
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return {k: _cut(v, part) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        if holds_arrays(data):
+            return type(data)(_cut(a, part) for a in data)
+        data = np.asarray(data)
+    return data[part]
+
+
+def _length(data) -> int:
+    if isinstance(data, dict):
+        return _length(next(iter(data.values())))
+    if isinstance(data, (list, tuple)) and holds_arrays(data):
+        return _length(next(a for a in data if a is not None))
+    return len(data)
+
+
+class _Loading:
+    """``workers`` / ``use_multiprocessing`` / ``max_queue_size``: the call's values, else the Sequence's."""
+
+    def __init__(self, source, workers, use_multiprocessing, max_queue_size):
+        pick = lambda value, name, default: value if value is not None else getattr(source, name, default)  # noqa: E731
+        self.workers = pick(workers, "workers", 1)
+        self.max_queue_size = pick(max_queue_size, "max_queue_size", 10)
+        if pick(use_multiprocessing, "use_multiprocessing", False):
+            raise DataError("use_multiprocessing=True is not supported: worker processes would fork a process "
+                            "that holds torch's threads and tensors",
+                            hint="use workers=N (threads) for a Sequence, or a torch DataLoader with num_workers")
+        if not isinstance(self.workers, int) or self.workers < 0:
+            raise DataError(f"workers must be an integer >= 0, got {self.workers!r}")
+
+
+class Source:
+    """One pass at a time over some data (see the module docstring)."""
+
+    num_batches = None
+
+    def passes(self, device):
+        raise NotImplementedError
+
+    def on_epoch_begin(self):
+        pass
+
+    def on_epoch_end(self):
+        pass
+
+    def close(self):
+        pass
+
+
+# ----- arrays -------------------------------------------------------------------------------------
 def _as_tensor(array):
     if isinstance(array, torch.Tensor):
-        return array
+        return array.float() if array.dtype == torch.float64 else array
     array = np.asarray(array)
+    if array.dtype == object:
+        raise DataError("data holds Python objects, not numbers")
     if array.dtype == np.float64:
         array = array.astype(np.float32)
     if not array.flags.c_contiguous and not isinstance(array, np.memmap):
         array = np.ascontiguousarray(array)
-    if array.dtype == object:
-        raise DataError("data holds Python objects, not numbers")
     return torch.from_numpy(array) if array.flags.writeable else torch.as_tensor(array)
 
 
 def target_list(model, y):
     """The targets for ``model.outputs``, in order, from an array, a list or a name-keyed dict."""
-    names = model.output_names
+    keys = output_keys(model)
     if y is None:
         return None
     if isinstance(y, dict):
-        missing = [n for n in names if n not in y]
+        missing = [k for k in keys if k not in y]
         if missing:
-            raise DataError(f"no targets for output '{missing[0]}'; the model's outputs are {names}, "
+            raise DataError(f"no targets for output '{missing[0]}'; the model's outputs are {keys}, "
                             f"the data has {sorted(y)}")
-        return [y[n] for n in names]
-    if isinstance(y, (list, tuple)) and len(names) > 1:
-        if len(y) != len(names):
-            raise DataError(f"the model has {len(names)} outputs ({', '.join(names)}) but got {len(y)} target arrays")
+        return [y[k] for k in keys]
+    if len(keys) > 1:
+        if not isinstance(y, (list, tuple)) or len(y) != len(keys):
+            count = len(y) if isinstance(y, (list, tuple)) else 1
+            raise DataError(f"the model has {len(keys)} outputs ({', '.join(keys)}) but got {count} target arrays")
+        return list(y)
+    if isinstance(y, (list, tuple)) and len(y) == 1 and hasattr(y[0], "shape"):
         return list(y)
     return [y]
 
 
-class ArrayData:
-    """Parallel arrays: inputs, targets (optional), per-output sample weights (optional)."""
+class ArrayData(Source):
+    """Parallel tensors: inputs, targets (optional), per-output sample weights (optional)."""
+
+    batch_size = 32
+    shuffle = False
+    _placed_on = None
 
     def __init__(self, xs, ys=None, sws=None):
         self.xs, self.ys, self.sws = xs, ys, sws
         self.n = len(xs[0])
-        for name, arrays in (("targets", ys or []), ("sample weights", [s for s in sws or [] if s is not None])):
+        for name, arrays in (("y", ys or []), ("sample_weight", [s for s in sws or [] if s is not None])):
             for a in arrays:
                 if len(a) != self.n:
-                    raise DataError(f"{name} have {len(a)} samples but the inputs have {self.n}",
-                                    hint="x and y must have one row per sample")
+                    raise DataError(f"Data cardinality is ambiguous: x has {self.n} samples, {name} has {len(a)}",
+                                    hint="make sure all arrays contain the same number of samples")
         if self.n == 0:
             raise DataError("the data has no samples")
 
@@ -69,17 +222,22 @@ class ArrayData:
         ys = target_list(model, y)
         ys = [_as_tensor(a) for a in ys] if ys is not None else None
         if ys is not None:
-            for t, a, name in zip(model.outputs, ys, model.output_names):
-                _check_target(a, t.shape, name)
-        sws = _sample_weights(model, sample_weight, class_weight, ys)
-        return cls(xs, ys, sws)
+            for tensor, array, key in zip(model.outputs, ys, output_keys(model)):
+                _check_target(array, tensor.shape, key)
+        return cls(xs, ys, _sample_weights(model, sample_weight, class_weight, ys))
+
+    @property
+    def num_batches(self):
+        return math.ceil(self.n / self.batch_size)
 
     def split(self, fraction):
         """(train, validation): the validation part is the last floor(n·fraction) samples, unshuffled."""
+        if not 0 < fraction < 1:
+            raise DataError(f"validation_split must be between 0 and 1, got {fraction}")
         split_at = int(math.floor(self.n * (1.0 - fraction)))
         if split_at == 0 or split_at == self.n:
-            raise DataError(f"validation_split={fraction} leaves no data for training or validation "
-                            f"with {self.n} samples")
+            raise DataError(f"Training data contains {self.n} samples, which is not sufficient to split it into "
+                            f"a validation and training set as specified by `validation_split={fraction}`")
 
         def part(arrays, s):
             return None if arrays is None else [None if a is None else a[s] for a in arrays]
@@ -88,13 +246,10 @@ class ArrayData:
         return (ArrayData(part(self.xs, head), part(self.ys, head), part(self.sws, head)),
                 ArrayData(part(self.xs, tail), part(self.ys, tail), part(self.sws, tail)))
 
-    def steps(self, batch_size):
-        return math.ceil(self.n / batch_size)
-
     def to_device(self, device):
         """Move everything to ``device`` once when it fits (always on CPU: that is free)."""
+        self._placed_on = device
         if device.type != "cpu" and not _fits(self, device):
-            self._pin = True
             return self
         move = lambda a: None if a is None else a.to(device, non_blocking=True)  # noqa: E731
         self.xs = [move(a) for a in self.xs]
@@ -102,27 +257,19 @@ class ArrayData:
         self.sws = None if self.sws is None else [move(a) for a in self.sws]
         return self
 
-    def batches(self, batch_size, shuffle=False, generator=None, device=None, steps=None):
-        """Yield (xs, ys, sws) lists of tensors; the last batch may be smaller."""
-        n = self.n
-        order = None
-        if shuffle is True:
-            order = torch.randperm(n, generator=generator).to(self.xs[0].device)
-        elif shuffle == "batch":
-            count = math.ceil(n / batch_size)
-            order = [b for b in torch.randperm(count, generator=generator).tolist()]
-        count = math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
-        for b in range(count):
-            if shuffle == "batch":
-                k = order[b]
-                index = slice(k * batch_size, min(n, (k + 1) * batch_size))
-            elif order is not None:
-                index = order[b * batch_size:(b + 1) * batch_size]
-            else:
-                index = slice(b * batch_size, min(n, (b + 1) * batch_size))
-            yield self._take(index, device)
+    def passes(self, device):
+        """One pass: (xs, ys, sws) batches of ``batch_size`` (the last may be smaller)."""
+        if self._placed_on != device:
+            self.to_device(device)
+        n, size = self.n, self.batch_size
+        order = _order(n, size, self.shuffle)
+        if order is not None:
+            order = order.to(self.xs[0].device)
+        for start in range(0, n, size):
+            stop = min(n, start + size)
+            yield self.take(slice(start, stop) if order is None else order[start:stop], device)
 
-    def _take(self, index, device):
+    def take(self, index, device):
         def take(a):
             if a is None:
                 return None
@@ -130,6 +277,24 @@ class ArrayData:
             return part if device is None or part.device == device else part.to(device, non_blocking=True)
         return ([take(a) for a in self.xs], None if self.ys is None else [take(a) for a in self.ys],
                 None if self.sws is None else [take(a) for a in self.sws])
+
+
+def _order(n, batch_size, shuffle):
+    """The sample order of one pass, drawn from torch's global generator as Keras's samplers draw it.
+
+    ``True``: a permutation of all samples (RandomSampler seeds a generator from the
+    global one). ``'batch'``: batches stay in order and each is permuted within itself
+    (HDF5-friendly: every batch still reads one contiguous block).
+    """
+    if shuffle is True:
+        seed = int(torch.empty((), dtype=torch.int64).random_().item())
+        return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    if shuffle == "batch":
+        return torch.cat([torch.randperm(min(n, start + batch_size) - start) + start
+                          for start in range(0, n, batch_size)])
+    if shuffle not in (False, None):
+        raise DataError(f"shuffle must be True, False or 'batch', got {shuffle!r}")
+    return None
 
 
 def _fits(data, device) -> bool:
@@ -141,85 +306,269 @@ def _fits(data, device) -> bool:
 def _check_target(array, output_shape, name):
     if array.ndim == 0:
         raise DataError(f"targets for output '{name}' are a scalar; expected one row per sample")
-    rank_ok = array.ndim in (len(output_shape), len(output_shape) - 1)
-    if not rank_ok:
+    if array.ndim not in (len(output_shape), len(output_shape) - 1):
         raise DataError(f"targets of shape {tuple(array.shape)} do not fit output '{name}' of shape "
-                        f"{_text(output_shape)}", where=f"y[{name}]")
-
-
-def _text(shape):
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+                        f"{shape_text(output_shape)}", where=f"y[{name}]")
 
 
 def _sample_weights(model, sample_weight, class_weight, ys):
-    names = model.output_names
+    """One weight tensor (or None) per output: per sample (n,) or per timestep (n, T)."""
+    keys = output_keys(model)
     sws = None
     if sample_weight is not None:
         if isinstance(sample_weight, dict):
-            sws = [None if sample_weight.get(n) is None else _as_tensor(sample_weight[n]).float() for n in names]
-        elif isinstance(sample_weight, (list, tuple)) and len(names) > 1:
-            sws = [None if s is None else _as_tensor(s).float() for s in sample_weight]
+            unknown = [k for k in sample_weight if k not in keys]
+            if unknown:
+                raise DataError(f"sample_weight names output '{unknown[0]}', but the model's outputs are {keys}")
+            sws = [sample_weight.get(k) for k in keys]
+        elif isinstance(sample_weight, (list, tuple)) and len(keys) > 1:
+            if len(sample_weight) != len(keys):
+                raise DataError(f"You should provide one `sample_weight` array per output: the model has "
+                                f"{len(keys)} outputs, got {len(sample_weight)} arrays")
+            sws = list(sample_weight)
         else:
-            sws = [_as_tensor(sample_weight).float()] * len(names)
+            sws = [sample_weight] * len(keys)
+        sws = [None if s is None else _as_tensor(s).float() for s in sws]
+        if len(keys) > 1 and not isinstance(sample_weight, (list, tuple, dict)) and sws[0].ndim > 1 \
+                and sws[0].shape[1] != 1:
+            raise DataError("For a model with multiple outputs, a single `sample_weight` array must have one "
+                            f"weight per sample, got shape {tuple(sws[0].shape)}",
+                            hint="pass a list or dict with one array per output for per-timestep weights")
+        _check_temporal(model, sws)
     if class_weight is not None:
-        if len(names) > 1:
-            raise DataError("class_weight is only supported for models with a single output",
+        if len(keys) > 1:
+            raise DataError("`class_weight` is only supported for Models with a single output.",
                             hint="use sample_weight per output instead")
         if ys is None:
-            raise DataError("class_weight needs targets")
-        cw = _class_weights(class_weight, ys[0])
-        sws = [cw if sws is None or sws[0] is None else sws[0] * cw]
+            raise DataError("class_weight needs targets y")
+        sws = [class_weight_to_sample_weights(ys[0], class_weight)]
     return sws
 
 
-def _class_weights(class_weight, y):
-    """Each sample's weight from its class (argmax of one-hot targets, else the label)."""
-    labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
-    labels = labels.long()
-    top = int(labels.max()) if labels.numel() else 0
-    table = torch.ones(max(top + 1, max(int(k) for k in class_weight) + 1))
+def _check_temporal(model, sws):
+    """With ``compile(sample_weight_mode='temporal')`` an output's weights must be 2D, (samples, timesteps)."""
+    modes = getattr(model, "_sample_weight_modes", None) or [None] * len(sws)
+    for sw, mode, key in zip(sws, modes, output_keys(model)):
+        if mode == "temporal" and sw is not None and sw.ndim != 2:
+            raise DataError(f"sample_weight for output '{key}' has shape {tuple(sw.shape)}; "
+                            "sample_weight_mode='temporal' expects 2D weights (samples, timesteps)")
+
+
+def class_weight_to_sample_weights(y, class_weight):
+    """Each sample's weight from its class: argmax of one-hot rows, else the rounded label (Keras's rule);
+    classes missing from ``class_weight`` weigh 1."""
+    labels = y
+    if labels.ndim > 1:
+        labels = labels.argmax(-1) if labels.shape[-1] != 1 else labels.squeeze(-1)
+    if labels.ndim != 1:
+        raise DataError(f"class_weight needs one class per sample, but targets of shape {tuple(y.shape)} give "
+                        f"{tuple(labels.shape[1:])} per sample", hint="use sample_weight for per-timestep weights")
+    labels = torch.round(labels.float()).long()
+    known = [int(k) for k in class_weight]
+    size = max(known + [int(labels.max()) if labels.numel() else 0]) + 1
+    table = torch.ones(size)
     for k, v in class_weight.items():
         table[int(k)] = float(v)
-    return table[labels]
+    return table.to(labels.device)[labels]
 
 
-def check_inputs(model, xs):
-    for array, tensor, name in zip(xs, model.inputs, model.input_names):
-        check_shape(array.shape, tensor.shape, f"input '{name}'")
+# ----- Sequences, generators, DataLoaders ----------------------------------------------------------------
+class _BatchStream(Source):
+    """What Sequences and iterables share: turning yielded batches into tensors."""
+
+    def __init__(self, model, class_weight, what):
+        self.model = model
+        self.class_weight = class_weight
+        self.what = what
+
+    def convert(self, item, device):
+        x, y, sw = unpack_x_y_sample_weight(item)
+        if self.what == "predict":
+            y = sw = None
+        elif y is None:
+            raise DataError(f"{self.what}() needs targets, but a batch holds inputs only",
+                            hint="yield (inputs, targets) or (inputs, targets, sample_weights)")
+        if self.class_weight is not None and sw is not None:
+            raise DataError("You cannot specify `class_weight` and `sample_weight` at the same time: "
+                            "the batches already carry sample weights")
+        data = ArrayData.from_user(self.model, x, y, sw, self.class_weight)
+        return data.take(slice(None), device)
 
 
-class IteratorData:
-    """Batches from a Python generator, a ``Sequence`` or a torch ``DataLoader``."""
+class SequenceData(_BatchStream):
+    def __init__(self, model, sequence, class_weight, what, loading, shuffle):
+        super().__init__(model, class_weight, what)
+        self.sequence = sequence
+        self.shuffle = shuffle
+        self.loading = loading
+
+    @property
+    def num_batches(self):
+        return self.sequence.num_batches if hasattr(self.sequence, "num_batches") else len(self.sequence)
+
+    def on_epoch_begin(self):
+        if hasattr(self.sequence, "on_epoch_begin"):
+            self.sequence.on_epoch_begin()
+
+    def on_epoch_end(self):
+        if hasattr(self.sequence, "on_epoch_end"):
+            self.sequence.on_epoch_end()
+
+    def passes(self, device):
+        count = self.num_batches
+        indices = itertools.count() if count is None else list(range(count))
+        if self.shuffle and count is not None:
+            random.shuffle(indices)
+        items = (_ordered_map(self.sequence.__getitem__, indices, self.loading) if self.loading.workers
+                 else map(self.sequence.__getitem__, indices))
+        for item in items:
+            yield self.convert(item, device)
+
+
+def _ordered_map(fn, indices, loading):
+    """``map(fn, indices)`` computed by ``workers`` threads, at most ``max_queue_size`` ahead, in order."""
+    pool = ThreadPoolExecutor(loading.workers)
+    pending = collections.deque()
+    indices = iter(indices)
+    try:
+        for index in itertools.islice(indices, max(1, loading.max_queue_size)):
+            pending.append(pool.submit(fn, index))
+        while pending:
+            result = pending.popleft().result()
+            for index in itertools.islice(indices, 1):
+                pending.append(pool.submit(fn, index))
+            yield result
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class IterableData(_BatchStream):
+    """A DataLoader or re-iterable object (a fresh pass each time), or a generator (one pass, ever)."""
+
+    def __init__(self, model, source, class_weight, what, loading):
+        super().__init__(model, class_weight, what)
+        self.source = source
+        self.loading = loading
+        self._one_shot = hasattr(source, "__next__") and not is_dataloader(source)
+        self._ahead = None
+
+    @property
+    def num_batches(self):
+        try:
+            return len(self.source) if hasattr(self.source, "__len__") else None
+        except TypeError:  # a DataLoader over an IterableDataset has no length
+            return None
+
+    def passes(self, device):
+        if not self._one_shot:
+            items = iter(self.source)
+        else:
+            if self._ahead is None:  # one reader for the generator's whole life: nothing read ahead is lost
+                self._ahead = _ReadAhead(self.source, self.loading.max_queue_size) if self.loading.workers \
+                    else iter(self.source)
+            items = self._ahead
+        for item in items:
+            yield self.convert(item, device)
+
+    def close(self):
+        if isinstance(self._ahead, _ReadAhead):
+            self._ahead.close()
+
+
+class _ReadAhead:
+    """Iterate ``items`` in a background thread, up to ``size`` items ahead; errors surface in order."""
+
+    _DONE = object()
+
+    def __init__(self, items, size):
+        self._queue = queue.Queue(max(1, size))
+        self._stop = threading.Event()
+        self._finished = False
+        threading.Thread(target=self._run, args=(items,), daemon=True).start()
+
+    def _run(self, items):
+        try:
+            for item in items:
+                if not self._put((item, None)):
+                    return
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer
+            self._put((None, err))
+            return
+        self._put((self._DONE, None))
+
+    def _put(self, entry) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._finished:
+            raise StopIteration
+        item, err = self._queue.get()
+        if err is not None or item is self._DONE:
+            self._finished = True
+            if err is not None:
+                raise err
+            raise StopIteration
+        return item
+
+    def close(self):
+        self._stop.set()
+
+
+# ----- epochs ---------------------------------------------------------------------------------------------
+class EpochIterator:
+    """The batches of each epoch, with Keras's rule for ``steps_per_epoch``.
+
+    Without it an epoch is one pass. With it, epochs draw ``steps`` batches each from
+    a pass that carries on into the next epoch, and a new pass starts only once the
+    current one is used up — an epoch that reaches the end of a pass stops there
+    (with a warning) rather than wrap around. Keras does the same with arrays.
+    """
 
     def __init__(self, source, steps=None):
+        if steps is not None and (not isinstance(steps, int) or steps < 1):
+            raise DataError(f"steps must be a positive integer or None, got {steps!r}")
         self.source = source
-        self._steps = steps
-        if steps is None and hasattr(source, "__len__"):
-            self._steps = len(source)
+        self.steps = steps
+        self._pass = None
+        self._seen = 0
 
-    def steps(self, batch_size=None):
-        return self._steps
+    @property
+    def num_steps(self):
+        """The steps of an epoch for the progress bar (None when unknown)."""
+        return self.steps or self.source.num_batches
 
-    def batches(self, model, device, steps=None, epoch=0):
-        limit = steps or self._steps
-        if hasattr(self.source, "__getitem__") and hasattr(self.source, "__len__") and \
-                not isinstance(self.source, torch.utils.data.DataLoader):
-            iterator = (self.source[i] for i in range(len(self.source)))
-        else:
-            iterator = iter(self.source)
-        for b, item in enumerate(iterator):
-            if limit is not None and b >= limit:
-                break
-            yield _unpack(model, item, device)
-        if hasattr(self.source, "on_epoch_end"):
+    def epoch(self, device):
+        self.source.on_epoch_begin()
+        try:
+            if self.steps is None:
+                yield from self.source.passes(device)
+                return
+            total = self.source.num_batches
+            for _ in range(self.steps):
+                if self._pass is None:
+                    self._pass, self._seen = self.source.passes(device), 0
+                batch = next(self._pass, None) if total is None or self._seen < total else None
+                if batch is None:
+                    self._pass = None
+                    warnings.warn("Your input ran out of data; this epoch ends early. Make sure the data can "
+                                  "give `steps_per_epoch * epochs` batches.", stacklevel=4)
+                    return
+                self._seen += 1
+                yield batch
+            if total is not None and self._seen >= total:
+                self._pass = None
+        finally:
             self.source.on_epoch_end()
 
-
-def _unpack(model, item, device):
-    if not isinstance(item, (list, tuple)) or len(item) not in (1, 2, 3):
-        raise DataError("a generator must yield (inputs, targets) or (inputs, targets, sample_weights)")
-    x = item[0]
-    y = item[1] if len(item) > 1 else None
-    sw = item[2] if len(item) > 2 else None
-    data = ArrayData.from_user(model, x, y, sw)
-    return data._take(slice(None), device)
+    def close(self):
+        self._pass = None
+        self.source.close()

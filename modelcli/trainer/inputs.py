@@ -18,7 +18,7 @@ def as_input_list(model, x) -> list:
             raise DataError(f"no data for input '{missing[0]}'; the model's inputs are {names}, "
                             f"the data has {sorted(x)}")
         arrays = [x[n] for n in names]
-    elif isinstance(x, (list, tuple)):
+    elif isinstance(x, (list, tuple)) and (len(names) > 1 or holds_arrays(x)):
         arrays = list(x)
     else:
         arrays = [x]
@@ -34,9 +34,22 @@ def as_input_list(model, x) -> list:
     return arrays
 
 
+def holds_arrays(x) -> bool:
+    """A list of arrays (one per input or output; None for an output without one), not one array
+    written as nested Python lists."""
+    return any(a is not None for a in x) and all(
+        a is None or isinstance(a, (np.ndarray, torch.Tensor, dict)) or hasattr(a, "__array__") for a in x)
+
+
+def output_keys(model) -> list[str]:
+    """How data names the outputs: the keys of a dict of outputs, else the output layers' names."""
+    structure = getattr(model, "_output_structure", None)
+    return list(structure) if isinstance(structure, dict) else model.output_names
+
+
 def _build_from_data(model, x) -> None:
     """A Sequential model without an input shape builds from its first data, as in Keras."""
-    first = x[0] if isinstance(x, (list, tuple)) else x
+    first = x[0] if isinstance(x, (list, tuple)) and holds_arrays(x) else x
     if isinstance(first, dict) or not hasattr(model, "build_from_call"):
         raise DataError(f"model '{model.name}' has no inputs yet; give it an Input or an input_shape")
     sample = first[:1] if isinstance(first, torch.Tensor) else torch.as_tensor(np.asarray(first)[:1])
@@ -49,10 +62,10 @@ def check_shape(data_shape, expected, where) -> None:
         e is None or d == e for d, e in zip(data_shape[1:], expected[1:]))
     if not fits:
         raise DataError(f"data of shape {data_shape} does not fit the model, which expects "
-                        f"{_shape_text(expected)}", where=where)
+                        f"{shape_text(expected)}", where=where)
 
 
-def _shape_text(shape) -> str:
+def shape_text(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 

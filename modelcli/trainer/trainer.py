@@ -1,21 +1,33 @@
-"""compile / fit / evaluate / train_on_batch / test_on_batch with Keras's semantics.
+"""compile / fit / evaluate / predict / train_on_batch / test_on_batch with Keras's semantics.
 
 The step is the hand-written PyTorch loop — forward, loss, backward, optimizer —
-plus what Keras adds: regularization penalties, constraints after the update,
-the loss tracker and metrics kept on the device. Reading them (a host sync)
-happens at epoch ends, and for a live progress bar a few times a second.
+plus what Keras adds: the output masks weighting the loss and metrics,
+regularization penalties, loss scaling, constraints after the update, the loss
+tracker and metrics kept on the device. Reading them (a host sync) happens at
+epoch ends, and for a live progress bar a few times a second. What the data is
+(arrays, a Sequence, a generator, a DataLoader) is ``data_adapter``'s business:
+the loop only sees batches of device tensors.
 """
 from __future__ import annotations
+
+import contextlib
+import warnings
 
 import torch
 
 from ..callbacks.callback import CallbackList
-from ..engine import activity
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
-from ..errors import DataError, SpecError
+from ..engine import activity
+from ..errors import ConfigError, DataError, SpecError
+from ..utils.packing import unpack_x_y_sample_weight
 from .compile_utils import CompiledLoss, CompiledMetrics
-from .data_adapter import ArrayData, IteratorData
+from .data_adapter import ArrayData, EpochIterator, adapt, is_batch_source, train_validation_split
+from .inputs import output_keys
+
+
+class NotCompiledError(RuntimeError, ValueError):
+    """Training or evaluating before ``compile()``: Keras 2 raised RuntimeError, Keras 3 ValueError."""
 
 
 class Trainer:
@@ -28,29 +40,31 @@ class Trainer:
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile=False,
                 sample_weight_mode=None, **kwargs):
-        from .. import losses as losses_module
-        from .. import metrics as metrics_module  # noqa: F401  (fail early if unavailable)
+        from .. import metrics as metrics_module
         from .. import optimizers
         if kwargs:
             raise SpecError(f"unknown compile() argument '{next(iter(kwargs))}'")
+        if steps_per_execution != 1:
+            raise SpecError(f"`steps_per_execution` must be 1 with the PyTorch backend. "
+                            f"Received: steps_per_execution={steps_per_execution}")
         names = self.output_names
         self.optimizer = optimizers.get(optimizer)
         self.compiled_loss = CompiledLoss(loss, loss_weights, names)
         self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names, self.compiled_loss.losses)
         self.loss = loss
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._jit_compile = bool(jit_compile)
-        self._sample_weight_mode = sample_weight_mode
-        self._compiled_step = None
+        self._sample_weight_modes = _sample_weight_modes(sample_weight_mode, output_keys(self))
+        # Keras's "auto" means eager on the torch backend; run_eagerly wins over jit_compile.
+        self._jit_compile = jit_compile is True and not run_eagerly
+        self._loss_step = _Compiled(self._forward_and_loss) if self._jit_compile else self._forward_and_loss
         self._regularized = [w for w in self.weights if w.regularizer is not None and w.trainable]
         self._constrained = [w for w in self.weights if w.constraint is not None]
         self._activity_regularized = any(l.activity_regularizer is not None for l in _all_layers(self))
         self.compiled = True
-        del losses_module
 
-    def _check_compiled(self, what):
+    def _check_compiled(self):
         if not self.compiled:
-            raise RuntimeError(f"You must call `compile()` before using the model for {what}.")
+            raise NotCompiledError("You must call `compile()` before using the model.")
 
     @property
     def metrics(self):
@@ -61,7 +75,8 @@ class Trainer:
 
     @property
     def metrics_names(self):
-        return list(self._result_names())
+        """The names of ``evaluate``'s list of results, in that order."""
+        return self._in_order(self._results()) if self.compiled else []
 
     def reset_metrics(self):
         self._loss_tracker.reset_state()
@@ -71,54 +86,57 @@ class Trainer:
 
     # ----- one step ------------------------------------------------------------------------------
     def _forward(self, xs, training):
+        """The outputs as a list, each carrying its Keras mask (``_keras_mask``) for the loss and metrics."""
+        inputs = xs if len(xs) > 1 else xs[0]
         if self._activity_regularized:
             with activity.collecting() as penalties:
-                out = self.call(xs if len(xs) > 1 else xs[0], training=training)
+                out = self.call(inputs, training=training)
         else:
-            out, penalties = self.call(xs if len(xs) > 1 else xs[0], training=training), ()
+            out, penalties = self.call(inputs, training=training), ()
         self._activity_losses = penalties
-        return list(out) if isinstance(out, (list, tuple)) else [out]
+        preds = list(out) if isinstance(out, (list, tuple)) else [out]
+        masks = getattr(self, "_last_output_masks", None)
+        if masks is None and getattr(self, "_last_output_mask", None) is not None:
+            masks = [self._last_output_mask]
+        return _with_masks(preds, masks), masks
 
-    def _total_loss(self, ys, preds, sws):
+    def _forward_and_loss(self, xs, ys, sws, training):
+        preds, masks = self._forward(xs, training)
         loss = self.compiled_loss(ys, preds, sws)
         for w in self._regularized:
             loss = loss + w.regularizer(w.layout.to_keras(w.parameter))
         for penalty in self._activity_losses:
             loss = loss + penalty
-        return loss
+        return preds, masks, loss
 
     def _train_step(self, xs, ys, sws):
-        params = self._trainable_params
-        for p in params:
+        for p in self._trainable_params:
             p.grad = None
-        preds = self._forward(xs, training=True)
-        batch = xs[0].shape[0]
-        loss = self._total_loss(ys, preds, sws)
-        loss.backward()
+        preds, masks, loss = self._loss_step(xs, ys, sws, True)
+        self.optimizer.scale_loss(loss).backward()
         self.optimizer.apply()
         for w in self._constrained:
             w.apply_constraint()
         with torch.no_grad():
-            self._loss_tracker.update_state(loss.detach(), sample_weight=batch)
-            self.compiled_metrics.update_state(ys, [p.detach() for p in preds], sws)
+            self._loss_tracker.update_state(loss.detach(), sample_weight=xs[0].shape[0])
+            self.compiled_metrics.update_state(ys, _with_masks(preds, masks), sws)
 
     def _test_step(self, xs, ys, sws):
-        preds = self._forward(xs, training=False)
-        loss = self._total_loss(ys, preds, sws)
+        preds, masks, loss = self._loss_step(xs, ys, sws, False)
         self._loss_tracker.update_state(loss, sample_weight=xs[0].shape[0])
-        self.compiled_metrics.update_state(ys, preds, sws)
+        self.compiled_metrics.update_state(ys, _with_masks(preds, masks), sws)
 
     def _prepare_training(self):
-        params = []
-        seen = set()
+        params, names, seen = [], [], set()
         for w in self.trainable_weights:
             p = w.parameter
             if id(p) not in seen and p.requires_grad:
                 seen.add(id(p))
                 params.append(p)
+                names.append(w.name)
         self._trainable_params = params
         if getattr(self.optimizer, "_built_for", None) is not self:
-            self.optimizer.build(params)
+            self.optimizer.build(params, names=names)
             self.optimizer._built_for = self
 
     # ----- results --------------------------------------------------------------------------------
@@ -129,9 +147,6 @@ class Trainer:
             logs[t.name] = t.result()
         return logs
 
-    def _result_names(self):
-        return list(self._results())
-
     @staticmethod
     def _floats(logs) -> dict:
         if not logs:
@@ -139,30 +154,45 @@ class Trainer:
         values = torch.stack([torch.as_tensor(v, dtype=torch.float32).reshape(()).cpu() for v in logs.values()])
         return dict(zip(logs, values.tolist()))
 
+    def _in_order(self, logs) -> list:
+        """Keras 3's order: loss, compiled metrics as named, per-output losses, then the rest sorted."""
+        order = ["loss"] + self.compiled_metrics.base_names() + [t.name for t in self.compiled_loss.trackers.values()]
+        return [k for k in order if k in logs] + sorted(k for k in logs if k not in order)
+
+    def _flatten_in_order(self, logs):
+        values = [logs[k] for k in self._in_order(logs)]
+        return values[0] if len(values) == 1 else values
+
     # ----- fit --------------------------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
-            max_queue_size=10, workers=1, use_multiprocessing=False):
-        self._check_compiled("training")
+            max_queue_size=None, workers=None, use_multiprocessing=None):
+        """Train for ``epochs - initial_epoch`` epochs; returns the History (see the tutorial for each argument).
+
+        ``workers`` threads (default 1; 0: the main thread) fetch a generator's or a Sequence's batches
+        up to ``max_queue_size`` ahead; ``use_multiprocessing=True`` is refused.
+        """
+        self._check_compiled()
         verbose = 1 if verbose == "auto" else verbose
-        train, val = self._fit_data(x, y, batch_size, validation_split, validation_data, sample_weight,
-                                    class_weight)
-        batch_size = batch_size or 32
+        _check_validation_freq(validation_freq)
+        loading = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = train_validation_split(x, y, sample_weight, validation_split)
+        train = EpochIterator(adapt(self, x, y, sample_weight, class_weight, batch_size=batch_size,
+                                    steps=steps_per_epoch, shuffle=shuffle, **loading), steps_per_epoch)
+        val = None
+        if validation_data is not None:
+            val_x, val_y, val_sw = (unpack_x_y_sample_weight(validation_data) if not is_batch_source(validation_data)
+                                    else (validation_data, None, None))
+            val = adapt(self, val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size,
+                        steps=validation_steps, **loading)
         device = self._device()
-        if isinstance(train, ArrayData):
-            train.to_device(device)
-        if isinstance(val, ArrayData):
-            val.to_device(device)
-        steps = steps_per_epoch or train.steps(batch_size)
         history = History()
-        cbs = list(callbacks or [])
-        cbs = ([ProgbarLogger(verbose)] if verbose else []) + cbs + [history]
-        params = {"verbose": verbose, "epochs": epochs, "steps": steps}
-        callback_list = CallbackList(cbs, self, params)
+        cbs = ([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + [history]
+        callback_list = CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs, "steps": train.num_steps})
         self._prepare_training()
         self.stop_training = False
-        generator = _shuffle_generator()
         self.__dict__.pop("_resume_epoch", None)  # BackupAndRestore sets it in on_train_begin
         callback_list.on_train_begin()
         resume = self.__dict__.pop("_resume_epoch", None)
@@ -171,121 +201,174 @@ class Trainer:
             for past_epoch, past_logs in self.__dict__.pop("_resume_logs", ()):
                 history.on_epoch_end(past_epoch, past_logs)
         logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            self.train()
-            self._run_epoch(train, batch_size, shuffle, generator, device, steps_per_epoch, callback_list)
-            logs = self._floats(self._results())
-            if val is not None and _should_validate(epoch, validation_freq):
-                val_logs = self._evaluate_data(val, validation_batch_size or batch_size, device, validation_steps)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        self.train(False)
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                callback_list.on_epoch_begin(epoch)
+                self.train()
+                if not self._train_epoch(train, device, callback_list):
+                    warnings.warn("Your input ran out of data; interrupting training. Make sure that your generator "
+                                  "can generate at least `steps_per_epoch * epochs` batches.", stacklevel=2)
+                    break
+                logs = self._floats(self._results())
+                self.eval()
+                if val is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self._evaluate_batches(val, validation_steps, device, callback_list)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                callback_list.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        finally:
+            train.close()
+            if val is not None:
+                val.close()
+        self.eval()
+        if epochs > 0:
+            self.optimizer.finalize_variable_values()
         callback_list.on_train_end(logs)
         return history
 
-    def _run_epoch(self, data, batch_size, shuffle, generator, device, steps, callback_list):
-        batches = (data.batches(batch_size, shuffle, generator, device, steps) if isinstance(data, ArrayData)
-                   else data.batches(self, device, steps))
+    def _train_epoch(self, train, device, callback_list) -> int:
+        """Run one epoch's steps; returns how many ran."""
         hooks = bool(callback_list.batch_callbacks)
-        for b, (xs, ys, sws) in enumerate(batches):
-            if hooks:
-                callback_list.batch_hook("on_train_batch_begin", b)
-            self._train_step(xs, ys, sws)
-            if hooks:
-                callback_list.batch_hook("on_train_batch_end", b, _LazyLogs(self))
-            if self.stop_training:
-                break
-
-    def _fit_data(self, x, y, batch_size, validation_split, validation_data, sample_weight, class_weight):
-        if _is_iterator(x):
-            if y is not None:
-                raise DataError("y must be None when x is a generator, a Sequence or a DataLoader "
-                                "(it yields the targets)")
-            train = IteratorData(x)
-            val = self._validation_data(validation_data)
-            if validation_split:
-                raise DataError("validation_split is not supported when x is a generator or a Sequence")
-            return train, val
-        if x is None:
-            raise DataError("fit() needs x")
-        data = ArrayData.from_user(self, x, y, sample_weight, class_weight)
-        if data.ys is None:
-            raise DataError("fit() needs targets y")
-        val = self._validation_data(validation_data)
-        if val is None and validation_split:
-            data, val = data.split(validation_split)
-        return data, val
-
-    def _validation_data(self, validation_data):
-        if validation_data is None:
-            return None
-        if _is_iterator(validation_data):
-            return IteratorData(validation_data)
-        if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
-            raise DataError("validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val)")
-        sw = validation_data[2] if len(validation_data) == 3 else None
-        return ArrayData.from_user(self, validation_data[0], validation_data[1], sw)
+        steps = 0
+        with contextlib.closing(train.epoch(device)) as batches:
+            for xs, ys, sws in batches:
+                if hooks:
+                    callback_list.batch_hook("on_train_batch_begin", steps)
+                self._train_step(xs, ys, sws)
+                if hooks:
+                    callback_list.batch_hook("on_train_batch_end", steps, _LazyLogs(self))
+                steps += 1
+                if self.stop_training:
+                    break
+        return steps
 
     # ----- evaluate ------------------------------------------------------------------------------------
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None,
-                 callbacks=None, max_queue_size=10, workers=1, use_multiprocessing=False, return_dict=False):
-        self._check_compiled("evaluation")
-        if _is_iterator(x):
-            data = IteratorData(x, steps)
-        else:
-            data = ArrayData.from_user(self, x, y, sample_weight)
-            if data.ys is None:
-                raise DataError("evaluate() needs targets y")
-        device = self._device()
-        if isinstance(data, ArrayData):
-            data.to_device(device)
-        logs = self._evaluate_data(data, batch_size or 32, device, steps)
-        if return_dict:
-            return logs
-        return self._flatten_in_order(logs)
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, max_queue_size=None, workers=None, use_multiprocessing=None, return_dict=False):
+        """The loss and metrics over ``x`` (a scalar, or a list in ``metrics_names`` order; a dict with
+        ``return_dict``)."""
+        self._check_compiled()
+        source = adapt(self, x, y, sample_weight, batch_size=batch_size, steps=steps, what="evaluate",
+                       max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
+        callback_list = CallbackList(list(callbacks or []), self, {"verbose": verbose, "epochs": 1, "steps": steps})
+        try:
+            logs = self._evaluate_batches(source, steps, self._device(), callback_list)
+        finally:
+            source.close()
+        return logs if return_dict else self._flatten_in_order(logs)
 
-    def _evaluate_data(self, data, batch_size, device, steps=None):
+    def _evaluate_batches(self, source, steps, device, callback_list) -> dict:
         was_training = self.training
         self.eval()
         self.reset_metrics()
+        hooks = bool(callback_list.batch_callbacks)
+        callback_list.on_test_begin()
         try:
-            batches = (data.batches(batch_size, False, None, device, steps) if isinstance(data, ArrayData)
-                       else data.batches(self, device, steps))
-            with torch.inference_mode():
-                for xs, ys, sws in batches:
+            with torch.no_grad(), contextlib.closing(EpochIterator(source, steps).epoch(device)) as batches:
+                for step, (xs, ys, sws) in enumerate(batches):
+                    if hooks:
+                        callback_list.batch_hook("on_test_batch_begin", step)
                     self._test_step(xs, ys, sws)
-            return self._floats(self._results())
+                    if hooks:
+                        callback_list.batch_hook("on_test_batch_end", step, _LazyLogs(self))
+            logs = self._floats(self._results())
         finally:
             self.train(was_training)
+        callback_list.on_test_end(logs)
+        return logs
 
-    def _flatten_in_order(self, logs):
-        """Keras 3's order: loss, compiled metrics as named, per-output losses, then the rest sorted."""
-        order = ["loss"] + self.compiled_metrics.base_names() + [t.name for t in self.compiled_loss.trackers.values()]
-        values = [logs[k] for k in order if k in logs]
-        values += [logs[k] for k in sorted(logs) if k not in order]
-        return values[0] if len(values) == 1 else values
+    # ----- predict -------------------------------------------------------------------------------------
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, max_queue_size=None,
+                workers=None, use_multiprocessing=None):
+        """Outputs for ``x`` in batches (default 32), in inference mode, as NumPy arrays shaped like the
+        model's outputs (one array, a list, or a dict)."""
+        source = adapt(self, x, batch_size=batch_size, steps=steps, what="predict", max_queue_size=max_queue_size,
+                       workers=workers, use_multiprocessing=use_multiprocessing)
+        callback_list = CallbackList(list(callbacks or []), self, {"verbose": verbose, "epochs": 1, "steps": steps})
+        hooks = bool(callback_list.batch_callbacks)
+        was_training = self.training
+        self.eval()
+        chunks = []
+        callback_list.on_predict_begin()
+        try:
+            with torch.no_grad(), contextlib.closing(EpochIterator(source, steps).epoch(self._device())) as batches:
+                for step, (xs, _, _) in enumerate(batches):
+                    if hooks:
+                        callback_list.batch_hook("on_predict_batch_begin", step)
+                    chunks.append(self._forward(xs, training=False)[0])
+                    if hooks:
+                        callback_list.batch_hook("on_predict_batch_end", step, {"outputs": chunks[-1]})
+        finally:
+            self.train(was_training)
+            source.close()
+        callback_list.on_predict_end()
+        if not chunks:
+            raise DataError("predict() got no batches: the generator yielded nothing")
+        return self._output_structure_of([_numpy(torch.cat(parts)) for parts in zip(*chunks)])
+
+    def predict_on_batch(self, x):
+        data = ArrayData.from_user(self, x)
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                preds, _ = self._forward(data.take(slice(None), self._device())[0], training=False)
+        finally:
+            self.train(was_training)
+        return self._output_structure_of([_numpy(p) for p in preds])
+
+    def _output_structure_of(self, arrays):
+        structure = getattr(self, "_output_structure", None)
+        if isinstance(structure, dict):
+            return dict(zip(structure, arrays))
+        single = len(arrays) == 1 and not isinstance(structure, (list, tuple))
+        return arrays[0] if single else arrays
 
     # ----- single batches ---------------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        self._check_compiled("training")
-        data = ArrayData.from_user(self, x, y, sample_weight, class_weight).to_device(self._device())
+        self._check_compiled()
+        data = adapt(self, x, y, sample_weight, class_weight, what="train_on_batch")
+        device = self._device()
         self._prepare_training()
         self.reset_metrics()
         self.train()
-        xs, ys, sws = data._take(slice(None), self._device())
-        self._train_step(xs, ys, sws)
+        self._train_step(*data.take(slice(None), device))
         logs = self._floats(self._results())
         return logs if return_dict else self._flatten_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        self._check_compiled("evaluation")
-        data = ArrayData.from_user(self, x, y, sample_weight).to_device(self._device())
-        logs = self._evaluate_data(data, data.n, self._device())
+        self._check_compiled()
+        data = adapt(self, x, y, sample_weight, what="test_on_batch")
+        data.batch_size = data.n
+        logs = self._evaluate_batches(data, None, self._device(), CallbackList([], self, {}))
         return logs if return_dict else self._flatten_in_order(logs)
+
+
+class _Compiled:
+    """``fn`` through ``torch.compile``; if compiling fails (no C compiler, an op it cannot trace),
+    warn once and run ``fn`` eagerly from then on."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.compiled = torch.compile(fn)
+        self.proven = False
+
+    def __call__(self, *args):
+        if self.compiled is None:
+            return self.fn(*args)
+        try:
+            out = self.compiled(*args)
+        except Exception as err:  # noqa: BLE001 - any compiler failure; a real error recurs eagerly
+            if self.proven:
+                raise
+            warnings.warn(f"jit_compile=True: torch.compile failed ({type(err).__name__}: {str(err)[:200]}); "
+                          "running the train step eagerly", stacklevel=3)
+            self.compiled = None
+            return self.fn(*args)
+        self.proven = True
+        return out
 
 
 class _LazyLogs(dict):
@@ -326,10 +409,44 @@ class _LazyLogs(dict):
         return super().get(key, default)
 
 
-def _is_iterator(x) -> bool:
-    if x is None or isinstance(x, (list, tuple, dict)) or hasattr(x, "__array__") or isinstance(x, torch.Tensor):
-        return False
-    return hasattr(x, "__next__") or hasattr(x, "__iter__") or hasattr(x, "__getitem__")
+def _with_masks(preds, masks):
+    """``preds``, each carrying its output's mask as ``_keras_mask`` (what Keras's losses and metrics read)."""
+    if masks is not None:
+        for pred, mask in zip(preds, masks):
+            if mask is not None:
+                pred._keras_mask = mask
+    return preds
+
+
+def _numpy(tensor):
+    if tensor.dtype in (torch.bfloat16, torch.float16):
+        tensor = tensor.float()
+    return tensor.cpu().numpy()
+
+
+def _sample_weight_modes(mode, keys):
+    """compile's ``sample_weight_mode`` per output: None or 'temporal' (2D weights, Keras 2's flag)."""
+    if isinstance(mode, dict):
+        unknown = [k for k in mode if k not in keys]
+        if unknown:
+            raise SpecError(f"sample_weight_mode names output '{unknown[0]}', but the model's outputs are {keys}")
+        modes = [mode.get(k) for k in keys]
+    elif isinstance(mode, (list, tuple)):
+        if len(mode) != len(keys):
+            raise SpecError(f"sample_weight_mode has {len(mode)} entries for {len(keys)} outputs")
+        modes = list(mode)
+    else:
+        modes = [mode] * len(keys)
+    for m in modes:
+        if m not in (None, "temporal"):
+            raise SpecError(f"sample_weight_mode must be None or 'temporal', got {m!r}")
+    return modes
+
+
+def _check_validation_freq(freq):
+    if isinstance(freq, bool) or not (isinstance(freq, int) and freq >= 1 or isinstance(freq, (list, tuple, set))):
+        raise ConfigError(f"Expected `validation_freq` to be a list or int. Received: validation_freq={freq!r} "
+                          f"of the type {type(freq)}.")
 
 
 def _should_validate(epoch, freq) -> bool:
@@ -338,15 +455,8 @@ def _should_validate(epoch, freq) -> bool:
     return (epoch + 1) in set(freq)
 
 
-def _shuffle_generator():
-    seed = torch.randint(0, 2**62, (1,)).item()
-    return torch.Generator().manual_seed(seed)
-
-
 def _all_layers(model):
     for layer in model.layers:
         yield layer
         if hasattr(layer, "layers"):
             yield from _all_layers(layer)
-
-
