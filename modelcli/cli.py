@@ -52,6 +52,47 @@ def summary(path, device, show_trainable):
     render(Console(), model, show_trainable)
 
 
+# ----- train, validate (modelcli/commands/) ------------------------------------------------------
+_SET_HELP = "Override a config value: KEY.PATH=VALUE, the value read as YAML (e.g. fit.epochs=5). Repeatable."
+
+
+@main.command()
+@click.argument("config", required=False, type=click.Path())
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
+@click.option("--run-dir", type=click.Path(), default=None,
+              help="The run folder to create [default: runs/<name>-<YYYYmmdd-HHMMSS>].")
+@click.option("--resume", metavar="RUN", type=click.Path(), default=None,
+              help="Continue the run in folder RUN from its last finished epoch.")
+@click.option("--device", default=None, help="cpu, cuda or cuda:N (default: the config's, else cuda when available).")
+@click.option("-v", "--verbose", type=click.IntRange(0, 2), default=None,
+              help="0: quiet, 1: progress bar, 2: one line per epoch [default: the config's fit.verbose].")
+@_friendly_errors
+def train(config, overrides, run_dir, resume, device, verbose):
+    """Train the model a CONFIG (YAML or JSON) describes, writing a run folder.
+
+    Ctrl-C stops after saving the state of the last finished epoch (exit code 130);
+    --resume RUN carries on from there.
+    """
+    from .commands import train as command
+
+    code = command.run(config, overrides=overrides, run_dir=run_dir, resume=resume, device=device,
+                       verbose=verbose, echo=click.echo)
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("config", type=click.Path())
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
+@click.option("--device", default=None, help="cpu, cuda or cuda:N (default: the config's, else cuda when available).")
+@_friendly_errors
+def validate(config, overrides, device):
+    """Check a CONFIG end to end (keys, files, model, data shapes) without training."""
+    from .commands import validate as command
+
+    command.run(config, overrides=overrides, device=device, echo=click.echo)
+# ----- end of train, validate --------------------------------------------------------------------
+
+
 # ----- evaluate, predict, convert, runs, plot (modelcli/commands/) ------------------------------
 @main.command()
 @click.argument("source", type=click.Path())
