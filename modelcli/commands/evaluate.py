@@ -17,14 +17,14 @@ def run(source, data=None, weights=None, batch_size=None, as_json=False, echo=pr
     """Evaluate; prints a table (or JSON) and returns ``{"loss": ..., <metric>: ...}``."""
     from ..config import load_config
     from ..data import load_split
+    from ..runs import find_run
     from ..sources import load_model_source
 
-    run_dir = source if os.path.isdir(source) else None
-    config_path = os.path.join(source, "config.yaml") if run_dir else source
-    if not os.path.exists(config_path):
-        raise ConfigError("no such run folder or config file" if not run_dir else
-                          "not a run folder: it has no config.yaml", where=source,
-                          hint="give a run folder (modelcli runs lists them) or a training config")
+    run_dir = None if os.path.isfile(source) else find_run(source)
+    config_path = os.path.join(run_dir, "config.yaml") if run_dir else source
+    if run_dir and not os.path.exists(config_path):
+        raise ConfigError("the run folder has no config.yaml, so nothing says how to compile the model",
+                          where=source, hint="evaluate a training config with --weights RUN/model.weights.h5")
     if not config_path.lower().endswith((".yaml", ".yml", ".json")):
         raise ConfigError("evaluate needs a training config or a run folder (they say how to compile)",
                           where=source, hint="for a bare model file use modelcli predict")

@@ -15,6 +15,9 @@ FORMATS = (".png", ".svg", ".pdf")
 
 
 def run(run_dir, output=None, echo=print):
+    from ..runs import find_run
+
+    run_dir = find_run(run_dir)
     history = read_history(run_dir)
     output = output or os.path.join(run_dir, "history.png")
     suffix = os.path.splitext(output)[1].lower()
@@ -54,11 +57,8 @@ def run(run_dir, output=None, echo=print):
 
 def read_history(run_dir) -> dict:
     path = os.path.join(run_dir, "history.json")
-    if not os.path.isdir(run_dir):
-        raise ConfigError("no such run folder", where=run_dir)
     if not os.path.exists(path):
-        raise ConfigError("not a run folder: it has no history.json", where=run_dir,
-                          hint="give a folder modelcli train wrote (modelcli runs lists them)")
+        raise ConfigError("the run has no history.json: it has not finished an epoch yet", where=run_dir)
     try:
         with open(path, encoding="utf8") as f:
             history = json.load(f)

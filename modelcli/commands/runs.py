@@ -1,6 +1,6 @@
 """``modelcli runs [DIR]``: the run folders under DIR, oldest first, with their final metrics.
 
-A run folder is one ``modelcli train`` wrote (it has ``config.yaml`` or ``history.json``).
+A run folder is one ``modelcli train`` wrote (:func:`modelcli.runs.is_run`).
 Its metrics come from ``metrics.json`` (final train / validation / test metrics) or, for a
 run that stopped before writing it, from the last epoch of ``history.json``. A run is
 ``done`` once its final ``metrics.json`` and ``model.weights.h5`` are there, ``resumable``
@@ -19,6 +19,8 @@ _PREFIXES = {"train": "", "training": "", "val": "val_", "validation": "val_", "
 
 
 def run(folder="runs", as_json=False, echo=print):
+    from ..runs import is_run
+
     if not os.path.isdir(folder):
         raise ConfigError("no such folder", where=folder, hint="train a config first: modelcli train CONFIG")
     rows = [describe(os.path.join(folder, name)) for name in os.listdir(folder)
@@ -31,11 +33,6 @@ def run(folder="runs", as_json=False, echo=print):
     else:
         _print_table(rows, folder)
     return rows
-
-
-def is_run(path) -> bool:
-    return os.path.isdir(path) and any(
-        os.path.exists(os.path.join(path, name)) for name in ("config.yaml", "history.json"))
 
 
 def describe(path) -> dict:
