@@ -8,9 +8,8 @@ pass has (``num_batches``, None when unknown) and gets ``on_epoch_begin`` /
 - :class:`ArrayData` — NumPy, torch, lists, or lists / dicts of them. They become
   tensors once (on the CPU ``torch.from_numpy`` shares memory, so a memory-mapped
   ``.npy`` is read only as batches touch it; on a GPU they move once if they fit).
-  Shuffling draws one permutation per pass, on the host from torch's generator as
-  Keras's sampler does, and moves it to the device once: no per-batch NumPy work
-  and no host sync.
+  Shuffling draws one order per pass on the host from torch's global generator
+  and moves it to the device once: no per-batch NumPy work and no host sync.
 - :class:`SequenceData` — a ``modelcli.utils.Sequence`` (Keras's ``Sequence`` /
   ``PyDataset``): batches by index, in order (``shuffle=True`` shuffles the batch
   order with Python's ``random``, as Keras does), fetched by ``workers`` threads
@@ -280,11 +279,11 @@ class ArrayData(Source):
 
 
 def _order(n, batch_size, shuffle):
-    """The sample order of one pass, drawn from torch's global generator as Keras's samplers draw it.
+    """The sample order of one pass, drawn from torch's global generator (``set_random_seed`` fixes it).
 
-    ``True``: a permutation of all samples (RandomSampler seeds a generator from the
-    global one). ``'batch'``: batches stay in order and each is permuted within itself
-    (HDF5-friendly: every batch still reads one contiguous block).
+    ``True``: a permutation of all samples (seeded from the global generator, as torch's
+    RandomSampler does). ``'batch'``: batches stay in order and each is permuted within
+    itself, as in Keras 3 (HDF5-friendly: every batch still reads one contiguous block).
     """
     if shuffle is True:
         seed = int(torch.empty((), dtype=torch.int64).random_().item())
