@@ -352,6 +352,7 @@ class TrainConfig:
         arguments = dict(self.compile)
         try:
             arguments["optimizer"] = optimizers.get(arguments.get("optimizer", "rmsprop"), where="optimizer")
+            arguments["loss"] = _losses(arguments.get("loss"))
             model.compile(**arguments)
         except SpecError as err:
             raise self.document.relocate(err, ("compile",)) from None
@@ -374,6 +375,17 @@ class TrainConfig:
             except SpecError as err:
                 raise self.document.relocate(err) from None
         return objects
+
+
+def _losses(loss):
+    """The loss (or one per output) resolved here, so a bad name is reported at its key path."""
+    from . import losses
+
+    if isinstance(loss, dict) and "class_name" not in loss:
+        return {name: losses.get(value, where=f"loss.{name}") for name, value in loss.items()}
+    if isinstance(loss, list):
+        return [losses.get(value, where=f"loss[{i}]") for i, value in enumerate(loss)]
+    return losses.get(loss, where="loss")
 
 
 def _resolve_split(spec, resolve):

@@ -351,8 +351,11 @@ class _open_h5:
         try:
             self.file = h5py.File(self.path, "r")
         except OSError as err:
-            raise DataError(f"not a readable HDF5 file ({str(err).splitlines()[0][:100]})",
-                            where=show_path(self.path), hint="the file may be truncated") from None
+            text = str(err).lower()
+            reason = ("it is truncated" if "truncated" in text else
+                      "it has no HDF5 signature: another format" if "signature" in text else str(err).splitlines()[0])
+            raise DataError(f"not a readable HDF5 file: {reason}", where=show_path(self.path),
+                            hint="write the file again") from None
         return self.file
 
     def __exit__(self, *exc):

@@ -190,11 +190,11 @@ def load_state(run_dir):
         return None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # any reason it cannot be read: a foreign or damaged file
-        raise WeightsError(f"cannot read the resume state ({str(err).splitlines()[0][:120]})", where=path,
-                           hint="it was not written by modelcli train; start a new run") from None
+    except Exception:  # any reason it cannot be read: a foreign or damaged file
+        state = None
     if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
-        raise WeightsError("not a modelcli resume state", where=path)
+        raise WeightsError("cannot read the resume state: it is damaged, or modelcli train did not write it",
+                           where=path, hint="delete the state folder and --resume starts the run over from epoch 1")
     return state
 
 

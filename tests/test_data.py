@@ -155,7 +155,7 @@ def test_damaged_files_are_refused_with_the_reason(tmp_path, mlp):
         f["x"] = x
     whole = (tmp_path / "d.h5").read_bytes()
     (tmp_path / "cut.h5").write_bytes(whole[:len(whole) // 2])
-    assert "cut.h5: not a readable HDF5 file" in error({"x": "cut.h5:x", "y": "y.npy"}, str(tmp_path), mlp, "d")
+    assert "cut.h5: not a readable HDF5 file: it is truncated" in error({"x": "cut.h5:x", "y": "y.npy"}, str(tmp_path), mlp, "d")
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     assert "bad.npz: not a readable .npz archive" in error("bad.npz", str(tmp_path), mlp, "d")
     (tmp_path / "bad.csv").write_text("a,b\n1,x\n")

@@ -36,10 +36,10 @@ def _print(config, model, splits):
 
     table = Table(title=f"{config.name}: model '{model.name}', {model.count_params():,} parameters",
                   title_justify="left")
-    for column in ("split", "samples", "inputs", "targets"):
-        table.add_column(column, justify="right" if column == "samples" else "left")
+    for column in ("split", "inputs", "targets"):
+        table.add_column(column, no_wrap=True)
     for name, (x, y, _) in splits.items():
-        table.add_row(name, str(len(_first(x))), _shapes(x, [t.name for t in model.inputs]),
+        table.add_row(name, _shapes(x, [t.name for t in model.inputs]),
                       _shapes(y, model.output_names) if y is not None else "-")
     Console().print(table)
 
@@ -50,4 +50,4 @@ def _first(arrays):
 
 def _shapes(arrays, names):
     arrays = arrays if isinstance(arrays, list) else [arrays]
-    return ", ".join(f"{n} {tuple(a.shape)} {a.dtype}" for n, a in zip(names, arrays))
+    return "\n".join(f"{n} {tuple(a.shape)} {a.dtype}" for n, a in zip(names, arrays))
