@@ -72,6 +72,8 @@ def adapt(model, x, y=None, sample_weight=None, class_weight=None, *, batch_size
     if class_weight is not None and not isinstance(class_weight, dict):
         raise DataError(f"class_weight must be a dict mapping class indices to weights, "
                         f"got {type(class_weight).__name__}")
+    if shuffle not in (True, False, None, "batch"):
+        raise DataError(f"shuffle must be True, False or 'batch', got {shuffle!r}")
     if not is_batch_source(x):
         if y is None and what != "predict":
             raise DataError(f"{what}() needs targets y")
@@ -207,11 +209,6 @@ class ArrayData(Source):
     def __init__(self, xs, ys=None, sws=None):
         self.xs, self.ys, self.sws = xs, ys, sws
         self.n = len(xs[0])
-        for name, arrays in (("y", ys or []), ("sample_weight", [s for s in sws or [] if s is not None])):
-            for a in arrays:
-                if len(a) != self.n:
-                    raise DataError(f"Data cardinality is ambiguous: x has {self.n} samples, {name} has {len(a)}",
-                                    hint="make sure all arrays contain the same number of samples")
         if self.n == 0:
             raise DataError("the data has no samples")
 
@@ -223,7 +220,12 @@ class ArrayData(Source):
         if ys is not None:
             for tensor, array, key in zip(model.outputs, ys, output_keys(model)):
                 _check_target(array, tensor.shape, key)
-        return cls(xs, ys, _sample_weights(model, sample_weight, class_weight, ys))
+                _check_count(array, len(xs[0]), f"y['{key}']" if len(ys) > 1 else "y")
+        sws = _sample_weights(model, sample_weight, class_weight, ys)
+        for sw, key in zip(sws or [], output_keys(model)):
+            if sw is not None:
+                _check_count(sw, len(xs[0]), f"sample_weight['{key}']" if len(sws) > 1 else "sample_weight")
+        return cls(xs, ys, sws)
 
     @property
     def num_batches(self):
@@ -291,8 +293,6 @@ def _order(n, batch_size, shuffle):
     if shuffle == "batch":
         return torch.cat([torch.randperm(min(n, start + batch_size) - start) + start
                           for start in range(0, n, batch_size)])
-    if shuffle not in (False, None):
-        raise DataError(f"shuffle must be True, False or 'batch', got {shuffle!r}")
     return None
 
 
@@ -300,6 +300,12 @@ def _fits(data, device) -> bool:
     total = sum(a.numel() * a.element_size() for a in data.xs + (data.ys or []))
     free, _ = torch.cuda.mem_get_info(device)
     return total < 0.4 * free
+
+
+def _check_count(array, n, name):
+    if len(array) != n:
+        raise DataError(f"Data cardinality is ambiguous: x has {n} samples but {name} has {len(array)}",
+                        hint="make sure all arrays contain the same number of samples")
 
 
 def _check_target(array, output_shape, name):

@@ -35,6 +35,7 @@ class Trainer:
 
     compiled = False
     stop_training = False
+    _activity_regularized = False  # compile() looks; predict() on an uncompiled model needs no penalties
 
     # ----- compile ------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -445,8 +446,8 @@ def _sample_weight_modes(mode, keys):
 
 def _check_validation_freq(freq):
     if isinstance(freq, bool) or not (isinstance(freq, int) and freq >= 1 or isinstance(freq, (list, tuple, set))):
-        raise ConfigError(f"Expected `validation_freq` to be a list or int. Received: validation_freq={freq!r} "
-                          f"of the type {type(freq)}.")
+        raise ConfigError(f"validation_freq must be a positive int (validate every that many epochs) or a list "
+                          f"of epochs. Received: validation_freq={freq!r}")
 
 
 def _should_validate(epoch, freq) -> bool:

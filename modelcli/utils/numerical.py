@@ -40,7 +40,7 @@ def normalize(x, axis=-1, order=2):
     x = np.asarray(x)
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1
-    return x / np.expand_dims(norm, axis or -1)
+    return x / np.expand_dims(norm, -1 if axis is None else axis)
 
 
 def _is_torch(x) -> bool:
