@@ -106,6 +106,14 @@ def test_evaluate_with_other_data_and_other_weights(trained, tmp_path):
     assert json.loads(result.stdout) == pytest.approx(fresh.evaluate(x, y, verbose=0, return_dict=True), rel=1e-6)
 
 
+def test_evaluate_a_config_with_the_weights_of_its_run(trained, tmp_path):
+    run, model, root = trained
+    (tmp_path / "train.yaml").write_text((run / "config.yaml").read_text())
+    of_config = invoke("evaluate", tmp_path / "train.yaml", "--weights", run / "model.weights.h5", "--json")
+    assert of_config.exit_code == 0, of_config.output
+    assert json.loads(of_config.stdout) == json.loads(invoke("evaluate", run, "--json").stdout)
+
+
 def test_evaluate_bad_input(trained, tmp_path):
     run, model, root = trained
     assert_fails(invoke("evaluate", tmp_path / "missing"), "missing", "no such run folder")

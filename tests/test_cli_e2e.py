@@ -131,9 +131,9 @@ def test_predict_equals_the_python_api(session, name):
         out = np.load(root / name / "out.npz")
         assert sorted(out.files) == sorted(model.output_names)
         for output_name, array in zip(model.output_names, expected):
-            np.testing.assert_allclose(out[output_name], array, rtol=1e-5, atol=1e-6)
+            np.testing.assert_array_equal(out[output_name], array)
     else:
-        np.testing.assert_allclose(np.load(root / name / "out.npy"), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(np.load(root / name / "out.npy"), expected)
 
 
 @pytest.mark.parametrize("name", CONFIGS)

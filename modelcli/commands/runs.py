@@ -94,4 +94,7 @@ def _print_table(rows, folder):
         cells = [r["run"], r["started"] or "-", r["status"], str(r["epochs"])]
         cells += [f"{r['metrics'][c]:.4f}" if c in r["metrics"] else "-" for c in columns]
         table.add_row(*cells)
-    Console(width=max(120, 16 * (4 + len(columns)))).print(table)
+    console = Console()
+    if not console.is_terminal:  # a pipe or a file: wide enough that no number is cut
+        console = Console(width=max(120, 16 * (4 + len(columns))))
+    console.print(table)
