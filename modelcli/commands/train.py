@@ -37,23 +37,29 @@ class _Timings(dict):
 def run(config_path=None, overrides=(), run_dir=None, resume=None, device=None, verbose=None, echo=print) -> int:
     """Train; returns the exit code (0, or 130 after Ctrl-C)."""
     timings = _Timings()
-    with timings.phase("import"):
-        from .. import backend
-        from ..config import load_config
-        from ..runs import find_run, load_state
-
-    if resume is not None:
-        if config_path is not None or run_dir is not None:
-            raise ConfigError("--resume continues a run with the config it was started with",
-                              where=config_path or run_dir, hint="give only: modelcli train --resume RUN")
-        run_dir = find_run(resume)
-        config = load_config(os.path.join(run_dir, "config.yaml"), overrides)
-        state = load_state(run_dir)
-    else:
-        if config_path is None:
-            raise ConfigError("no config given", hint="modelcli train CONFIG, or modelcli train --resume RUN")
-        config = load_config(config_path, overrides)
-        state = None
+    try:
+        with timings.phase("import torch"):
+            import torch  # noqa: F401  (timed on its own: it is most of the start-up)
+        with timings.phase("import modelcli"):
+            from .. import callbacks, losses, metrics, models, optimizers  # noqa: F401
+            from ..config import load_config
+            from ..runs import find_run, load_state
+        with timings.phase("config"):
+            if resume is not None:
+                if config_path is not None or run_dir is not None:
+                    raise ConfigError("--resume continues a run with the config it was started with",
+                                      where=config_path or run_dir, hint="give only: modelcli train --resume RUN")
+                run_dir = find_run(resume)
+                config = load_config(os.path.join(run_dir, "config.yaml"), overrides)
+                state = load_state(run_dir)
+            else:
+                if config_path is None:
+                    raise ConfigError("no config given", hint="modelcli train CONFIG, or modelcli train --resume RUN")
+                config = load_config(config_path, overrides)
+                state = None
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted before training started; nothing was written\n")
+        return INTERRUPTED
     return _Training(config, run_dir, state, resume is not None, device, verbose, echo, timings,
                      overrides).run()
 
@@ -77,12 +83,11 @@ class _Training:
             raise
 
     def _run(self) -> int:
+        from .. import backend
+        from ..data import load_split
+        from ..runs import RunLog, RunRecorder, check_new_run_dir, new_run_dir, seed_everything
+
         config, timings = self.config, self.timings
-        with timings.phase("import"):
-            import torch  # noqa: F401  (imports are counted here, not in the first phase that needs them)
-            from .. import backend, callbacks, losses, metrics, models, optimizers  # noqa: F401
-            from ..data import load_split
-            from ..runs import RunLog, RunRecorder, check_new_run_dir, new_run_dir, seed_everything
 
         if self.state is not None and self._finished():
             return 0
@@ -101,8 +106,10 @@ class _Training:
                       for name, spec in config.data.items()}
 
         self.run_dir = run_dir
-        self._open_run_folder(model, RunLog)
-        self._summary(model)
+        with timings.phase("run folder"):
+            self._open_run_folder(model, RunLog)
+        with timings.phase("printing"):
+            self._summary(model)
 
         fit = {k: v for k, v in config.fit.items() if k != "verbose"}
         if "validation" in splits:
@@ -122,9 +129,10 @@ class _Training:
             self._write_results(model, recorder, metrics)
         timings["train"] -= recorder.seconds  # the run folder's per-epoch files count as writing
         timings["run folder"] += recorder.seconds
+        with timings.phase("printing"):
+            self._table(metrics)
         self.log.write(f"done after {recorder.epochs_done} epochs; timings (s): " +
                        ", ".join(f"{k} {v:.3f}" for k, v in timings.items()), flush=True)
-        self._table(metrics)
         self.echo(f"run folder: {run_dir}")
         return 0
 
@@ -210,7 +218,7 @@ class _Training:
 
         recorder = getattr(self, "recorder", None)
         if self.log is None:
-            sys.stderr.write("\ninterrupted before the run folder was created; nothing saved\n")
+            sys.stderr.write("\ninterrupted before training started; nothing was written\n")
             return INTERRUPTED
         if recorder is not None:
             write_history(self.run_dir, recorder.history)
