@@ -2,6 +2,7 @@
 import json
 import os
 import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -124,6 +125,59 @@ def test_memory_mapped_npy_files_train(tmp_path):
     train("train.yaml", "-v", "0")
     history = json.loads((only_run() / "history.json").read_text())
     assert list(history) == ["loss", "val_loss"]
+
+
+# Trains on the small file, then limits the process's private memory (RLIMIT_DATA: not file pages mapped
+# read-only) to what that took plus half the big file, checks that the big file cannot be loaded whole
+# under the limit, and trains on it.
+BOUNDED = """
+import resource, sys, numpy as np
+from modelcli.cli import main
+
+def train(config):
+    try:
+        main(["train", config, "-v", "0"], standalone_mode=False)
+    except SystemExit as exit:
+        assert not exit.code, exit.code
+
+train("small.yaml")
+data = int([l for l in open("/proc/self/status") if l.startswith("VmData:")][0].split()[1]) * 1024
+limit = data + int(sys.argv[1]) // 2
+resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+try:
+    np.load("big.npy")
+    print("loaded whole")
+except MemoryError:
+    print("a whole load does not fit")
+train("big.yaml")
+print("trained")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_DATA and /proc are Linux's")
+def test_a_npy_bigger_than_the_memory_limit_trains_memory_mapped(tmp_path):
+    import subprocess
+
+    rows, features = 1 << 19, 64  # 128 MiB of float32
+    for name, n in (("small", 1 << 13), ("big", rows)):
+        x = np.lib.format.open_memmap(tmp_path / f"{name}.npy", mode="w+", dtype="float32", shape=(n, features))
+        for start in range(0, n, 1 << 16):
+            x[start:start + (1 << 16)] = np.random.default_rng(start).random((min(1 << 16, n - start), features),
+                                                                             dtype="float32")
+        x.flush()
+        np.save(tmp_path / f"{name}_y.npy", (np.asarray(x[:, :1]) > 0.5).astype("float32"))
+        del x
+        (tmp_path / f"{name}.yaml").write_text(
+            "model: {class_name: Sequential, config: {layers: [{class_name: InputLayer, config: {batch_shape: "
+            f"[null, {features}]}}}}, {{class_name: Dense, config: {{units: 1, activation: sigmoid}}}}]}}}}\n"
+            f"compile: {{optimizer: sgd, loss: binary_crossentropy}}\n"
+            f"data: {{train: {{x: {name}.npy, y: {name}_y.npy}}}}\nfit: {{epochs: 1, batch_size: 8192}}\n")
+    size = os.path.getsize(tmp_path / "big.npy")
+    run = subprocess.run([sys.executable, "-c", BOUNDED, str(size)], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "a whole load does not fit" in run.stdout and run.stdout.endswith("trained\n")
+    big = [p for p in (tmp_path / "runs").iterdir() if p.name.startswith("big-")]
+    assert len(json.loads((big[0] / "history.json").read_text())["loss"]) == 1
 
 
 def test_callback_files_go_into_the_run_folder(tmp_path):
