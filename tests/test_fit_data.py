@@ -15,8 +15,7 @@ import torch
 from keras_reference import keras
 import modelcli
 from modelcli.errors import DataError
-from modelcli.models import Model, model_from_json
-from modelcli.trainer.trainer import Trainer
+from modelcli.models import model_from_json
 
 RNG = np.random.default_rng(5)
 X = RNG.normal(size=(40, 4)).astype("float32")
@@ -24,9 +23,6 @@ Y = RNG.normal(size=(40, 1)).astype("float32")
 W = RNG.uniform(0, 2, 40).astype("float32")
 SGD = {"class_name": "SGD", "config": {"learning_rate": 0.1}}
 SPEC = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, activation="relu"), keras.layers.Dense(1)])
-NEEDS_TRAINER_PREDICT = pytest.mark.skipif(
-    Model.predict is not Trainer.predict,
-    reason="modelcli/models/model.py defines its own predict(), which hides Trainer.predict")
 
 
 def ours():
@@ -231,7 +227,6 @@ def test_predict_matches_keras_in_batches_that_do_not_divide_the_data():
                                rtol=1e-5, atol=1e-6)
 
 
-@NEEDS_TRAINER_PREDICT
 def test_predict_takes_generators_sequences_and_dataloaders():
     model, expected = ours(), SPEC.predict(X, verbose=0)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(X)), batch_size=10)
@@ -240,7 +235,6 @@ def test_predict_takes_generators_sequences_and_dataloaders():
     np.testing.assert_allclose(model.predict(Batches(), steps=2, verbose=0), expected[:20], rtol=1e-5, atol=1e-6)
 
 
-@NEEDS_TRAINER_PREDICT
 def test_predict_returns_outputs_shaped_like_the_model_outputs():
     inputs = keras.Input((4,), name="x")
     first, second = keras.layers.Dense(1, name="first")(inputs), keras.layers.Dense(2, name="second")(inputs)

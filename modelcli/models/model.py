@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-from ..engine import tree
 from ..engine.layer import Layer
 from ..errors import did_you_mean
 from ..trainer.trainer import Trainer
@@ -128,12 +127,3 @@ class Model(Trainer, Layer):
         from ..summary import print_summary
         print_summary(self, print_fn=print_fn, expand_nested=expand_nested, show_trainable=show_trainable,
                       line_length=line_length)
-
-    # ----- inference -----------------------------------------------------------------------------
-    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
-        """Outputs for ``x`` in batches (default 32), in inference mode, as NumPy arrays."""
-        from ..trainer.predict import predict
-        return predict(self, x, batch_size=batch_size or 32, steps=steps)
-
-    def predict_on_batch(self, x):
-        return self.predict(x, batch_size=len(tree.flatten(x)[0]))
