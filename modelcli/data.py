@@ -66,7 +66,7 @@ def load_input(path, model):
     if not os.path.exists(file):
         raise DataError("no such input file", where=show_path(file))
     if key is not None or file.lower().endswith(".npy"):
-        xs = _Labelled([_read_source(os.fspath(path), "", "input")])
+        xs = _Labelled([_read_source(os.fspath(path), "input")])
         xs.labels = [show_path(os.fspath(path))]
     elif file.lower().endswith(".csv"):
         table, header = _read_csv(file)
@@ -74,7 +74,7 @@ def load_input(path, model):
         xs.labels = [show_path(file)]
     else:
         arrays = _arrays_in_file(file)
-        xs = _pick(arrays, names, "x", file, "input")
+        xs = _pick(arrays, names, "x", file)
         if xs is None:
             if len(arrays) == 1:
                 xs = _Labelled([_load_key(file, next(iter(arrays)))])
@@ -134,23 +134,22 @@ def _read_arrays(value, base_dir, names, where, role):
         value = [value[n] for n in names]
     sources = value if isinstance(value, list) else [value]
     arrays, labels = _Labelled(), []
-    for i, source in enumerate(sources):
-        place = f"{where}[{i}]" if isinstance(value, list) else where
+    for source in sources:
         if isinstance(source, dict):
             path = _join(base_dir, source["path"])
             table, header = _read_csv(path)
-            arrays.append(_columns(table, header, source.get("columns"), path, place))
+            arrays.append(_columns(table, header, source.get("columns"), path, f"{where}.columns"))
             labels.append(show_path(path))
         else:
             file, key = split_source(source)
             path = _join(base_dir, file)
             if key is None and not isinstance(value, list) and path.lower().endswith(_MANY):
                 found = _arrays_in_file(path)
-                picked = _pick(found, names, _FALLBACK[role], path, role) if len(found) > 1 else None
+                picked = _pick(found, names, _FALLBACK[role], path) if len(found) > 1 else None
                 if picked is not None:
                     return picked
             source = path + (f":{key}" if key is not None else "")
-            arrays.append(_read_source(source, place, role))
+            arrays.append(_read_source(source, role))
             labels.append(show_path(source))
     arrays.labels = labels
     return arrays
@@ -167,8 +166,8 @@ def _read_file_split(path, features, label, model, where):
         xs = _named(path, features if isinstance(features, list) else [features], arrays)
         ys = None if label is None else _named(path, label if isinstance(label, list) else [label], arrays)
     else:
-        xs = _pick(arrays, names, "x", path, "input")
-        ys = _pick(arrays, model.output_names, "y", path, "output")
+        xs = _pick(arrays, names, "x", path)
+        ys = _pick(arrays, model.output_names, "y", path)
         if xs is None:
             raise DataError(f"cannot find the inputs: the file has {sorted(arrays)}; expected the model's "
                             f"input names {names} or 'x'", where=f"{where} ({show_path(path)})",
@@ -177,7 +176,7 @@ def _read_file_split(path, features, label, model, where):
     return xs, ys, sw
 
 
-def _pick(arrays, names, fallback, path, role):
+def _pick(arrays, names, fallback, path):
     if all(n in arrays for n in names):
         return _named(path, names, arrays)
     if fallback in arrays:
@@ -205,12 +204,12 @@ def _read_table_split(path, features, label, where):
     if label is None:
         label_index = [table.shape[1] - 1]
     else:
-        label_index = [_column_index(c, header, path, f"{where}.label")
+        label_index = [_column_index(c, header, path, f"{where}.label", table.shape[1])
                        for c in (label if isinstance(label, list) else [label])]
     if features is None or features == "all but label":
         feature_index = [i for i in range(table.shape[1]) if i not in label_index]
     else:
-        feature_index = [_column_index(c, header, path, f"{where}.features") for c in features]
+        feature_index = [_column_index(c, header, path, f"{where}.features", table.shape[1]) for c in features]
     xs, ys = _Labelled([table[:, feature_index]]), _Labelled([table[:, label_index]])
     xs.labels = [f"{show_path(path)} (features)"]
     ys.labels = [f"{show_path(path)} (label)"]
@@ -221,11 +220,14 @@ def _columns(table, header, columns, path, where):
     if columns is None:
         return table
     columns = columns if isinstance(columns, list) else [columns]
-    return table[:, [_column_index(c, header, path, f"{where}.columns") for c in columns]]
+    return table[:, [_column_index(c, header, path, where, table.shape[1]) for c in columns]]
 
 
-def _column_index(column, header, path, where):
+def _column_index(column, header, path, where, width):
     if isinstance(column, int) and not isinstance(column, bool):
+        if not -width <= column < width:
+            raise DataError(f"column {column} is not in {show_path(path)}, which has {width} columns", where=where,
+                            hint="columns count from 0")
         return column
     if header is None or column not in header:
         known = header or []
@@ -236,7 +238,7 @@ def _column_index(column, header, path, where):
 
 
 # ----- reading files ----------------------------------------------------------------------------------------
-def _read_source(source, where, role):
+def _read_source(source, role):
     path, key = split_source(source)
     lower = path.lower()
     if not os.path.exists(path):
@@ -512,7 +514,11 @@ def _unwrap(arrays):
 
 def _as_list(value, names):
     if isinstance(value, dict):
-        return [np.asarray(value[n]) if n in value else None for n in names]
+        missing = [n for n in names if n not in value]
+        if missing:
+            raise DataError(f"no data for '{missing[0]}'; the model's names are {names}, the data has {sorted(value)}",
+                            hint=did_you_mean(missing[0], value))
+        return [np.asarray(value[n]) for n in names]
     if isinstance(value, (list, tuple)):
         return [np.asarray(v) for v in value]
     return [np.asarray(value)]

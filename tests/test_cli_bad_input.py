@@ -106,10 +106,12 @@ CASES = {
     "bad inline model": (lambda: config((f"model: {MODEL}", INLINE_MODEL)), train_args(),
                          ["train.yaml: model.config.layers[1].config.activaton (line 8): unknown Dense argument "
                           "'activaton' (did you mean 'activation'?)"]),
-    "weights that do not fit": (lambda: (other_weights("w.weights.h5"), config(("compile:", "weights: w.weights.h5\ncompile:"))),
+    "weights that do not fit": (lambda: (other_weights("w.weights.h5"),
+                                         config(("compile:", "weights: w.weights.h5\ncompile:"))),
                                 train_args(), ["w.weights.h5", "(20, 64)", "(20, 3)"]),
     "inputs of the wrong width": (lambda: save("x.npy", np.zeros((40, 21), np.float32)), train_args(),
-                                  ["data.train: input 'input_layer' expects shape (None, 20) but x.npy has shape (40, 21)"]),
+                                  ["data.train: input 'input_layer' expects shape (None, 20) but x.npy has shape "
+                                   "(40, 21)"]),
     "targets of the wrong width": (lambda: save("y.npy", np.zeros((40, 3), np.float32)), train_args(),
                                    ["output 'dense_2' has shape (None, 1) but its targets y.npy have shape (40, 3)"]),
     "pickled npy": (lambda: save("x.npy", np.array([{"a": 1}] * 40, dtype=object), allow_pickle=True),
@@ -144,7 +146,8 @@ CASES = {
                                       pathlib.Path("r/config.yaml").write_text(CONFIG.replace("x.npy", "../x.npy")
                                                                                .replace("y.npy", "../y.npy")),
                                       pathlib.Path("r/state/state.pt").write_bytes(b"garbage")),
-                             ["train", "--resume", "r"], ["state.pt: cannot read the resume state: it is damaged", "delete the state folder"]),
+                             ["train", "--resume", "r"],
+                             ["state.pt: cannot read the resume state: it is damaged", "delete the state folder"]),
     "run dir that is a file": (lambda: (config(), pathlib.Path("taken").write_text("x")),
                                train_args("--run-dir", "taken"), ["taken: is a file, not a folder"]),
     "validate: shapes": (lambda: save("x.npy", np.zeros((40, 5), np.float32)), ["validate", "train.yaml"],

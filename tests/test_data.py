@@ -82,8 +82,8 @@ def test_csv_tables_with_named_columns_or_the_last_column_as_label(tmp_path, mlp
     (tmp_path / "plain.csv").write_text("1,2,3,1\n4,5,6,0\n")
     x, y, _ = load_split("plain.csv", str(tmp_path), mlp, "data.train")
     assert x.shape == (2, 3) and y.tolist() == [[1], [0]]
-    x, y, _ = load_split({"x": {"path": "t.csv", "columns": ["a", "b", "c"]}, "y": {"path": "t.csv", "columns": "label"}},
-                         str(tmp_path), mlp, "d")
+    columns = {"x": {"path": "t.csv", "columns": ["a", "b", "c"]}, "y": {"path": "t.csv", "columns": "label"}}
+    x, y, _ = load_split(columns, str(tmp_path), mlp, "d")
     assert x.shape == (2, 3) and y.shape == (2, 1)
 
 
@@ -155,7 +155,8 @@ def test_damaged_files_are_refused_with_the_reason(tmp_path, mlp):
         f["x"] = x
     whole = (tmp_path / "d.h5").read_bytes()
     (tmp_path / "cut.h5").write_bytes(whole[:len(whole) // 2])
-    assert "cut.h5: not a readable HDF5 file: it is truncated" in error({"x": "cut.h5:x", "y": "y.npy"}, str(tmp_path), mlp, "d")
+    message = error({"x": "cut.h5:x", "y": "y.npy"}, str(tmp_path), mlp, "d")
+    assert "cut.h5: not a readable HDF5 file: it is truncated" in message
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     assert "bad.npz: not a readable .npz archive" in error("bad.npz", str(tmp_path), mlp, "d")
     (tmp_path / "bad.csv").write_text("a,b\n1,x\n")

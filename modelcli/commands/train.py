@@ -71,6 +71,7 @@ class _Training:
         fit_verbose = config.fit.get("verbose", "auto")
         self.verbose = verbose if verbose is not None else (1 if fit_verbose == "auto" else fit_verbose)
         self.log = None
+        self.recorder = None
 
     def run(self) -> int:
         try:
@@ -85,7 +86,7 @@ class _Training:
     def _run(self) -> int:
         from .. import backend
         from ..data import load_split
-        from ..runs import RunLog, RunRecorder, check_new_run_dir, new_run_dir, seed_everything
+        from ..runs import RunRecorder, check_new_run_dir, new_run_dir, seed_everything
 
         config, timings = self.config, self.timings
 
@@ -107,7 +108,7 @@ class _Training:
 
         self.run_dir = run_dir
         with timings.phase("run folder"):
-            self._open_run_folder(model, RunLog)
+            self._open_run_folder(model)
         with timings.phase("printing"):
             self._summary(model)
 
@@ -137,8 +138,8 @@ class _Training:
         return 0
 
     # ----- the run folder ------------------------------------------------------------------------------
-    def _open_run_folder(self, model, RunLog):
-        from ..runs import atomic_write_text, remove_stale_temporaries
+    def _open_run_folder(self, model):
+        from ..runs import RunLog, atomic_write_text, remove_stale_temporaries
 
         run_dir, config = self.run_dir, self.config
         os.makedirs(run_dir, exist_ok=True)
@@ -216,7 +217,7 @@ class _Training:
         """Ctrl-C: the state of the last finished epoch is on disk already; record where it stopped."""
         from ..runs import write_history
 
-        recorder = getattr(self, "recorder", None)
+        recorder = self.recorder
         if self.log is None:
             sys.stderr.write("\ninterrupted before training started; nothing was written\n")
             return INTERRUPTED
