@@ -489,7 +489,8 @@ class _ReadAhead:
         self._queue = queue.Queue(max(1, size))
         self._stop = threading.Event()
         self._finished = False
-        threading.Thread(target=self._run, args=(items,), daemon=True).start()
+        self._thread = threading.Thread(target=self._run, args=(items,), daemon=True)
+        self._thread.start()
 
     def _run(self, items):
         try:
@@ -504,7 +505,7 @@ class _ReadAhead:
     def _put(self, entry) -> bool:
         while not self._stop.is_set():
             try:
-                self._queue.put(entry, timeout=0.1)
+                self._queue.put(entry, timeout=0.05)
                 return True
             except queue.Full:
                 continue
@@ -525,7 +526,9 @@ class _ReadAhead:
         return item
 
     def close(self):
+        """Stop reading; wait a moment for the thread, so a later reader of the same generator is alone."""
         self._stop.set()
+        self._thread.join(timeout=1.0)
 
 
 # ----- epochs ---------------------------------------------------------------------------------------------

@@ -96,9 +96,10 @@ class Trainer:
             out, penalties = self.call(inputs, training=training), ()
         self._activity_losses = penalties
         preds = list(out) if isinstance(out, (list, tuple)) else [out]
-        masks = getattr(self, "_last_output_masks", None)
-        if masks is None and getattr(self, "_last_output_mask", None) is not None:
-            masks = [self._last_output_mask]
+        state = vars(self)  # plain dict reads: nn.Module's __getattr__ fallback raises for missing names
+        masks = state.get("_last_output_masks")
+        if masks is None and state.get("_last_output_mask") is not None:
+            masks = [state["_last_output_mask"]]
         return _with_masks(preds, masks), masks
 
     def _forward_and_loss(self, xs, ys, sws, training):
