@@ -290,9 +290,9 @@ def _order(n, batch_size, shuffle):
     if shuffle is True:
         seed = int(torch.empty((), dtype=torch.int64).random_().item())
         return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    if shuffle == "batch":
-        return torch.cat([torch.randperm(min(n, start + batch_size) - start) + start
-                          for start in range(0, n, batch_size)])
+    if shuffle == "batch":  # sort keys "batch number + uniform draw": each batch permuted within itself
+        return torch.argsort(torch.arange(n, dtype=torch.float64).div_(batch_size).floor_()
+                             + torch.rand(n, dtype=torch.float64))
     return None
 
 

@@ -254,7 +254,8 @@ class Trainer:
         self._check_compiled()
         source = adapt(self, x, y, sample_weight, batch_size=batch_size, steps=steps, what="evaluate",
                        max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
-        callback_list = CallbackList(list(callbacks or []), self, {"verbose": verbose, "epochs": 1, "steps": steps})
+        callback_list = CallbackList(list(callbacks or []), self,
+                                     {"verbose": verbose, "epochs": 1, "steps": steps or source.num_batches})
         try:
             logs = self._evaluate_batches(source, steps, self._device(), callback_list)
         finally:
@@ -288,7 +289,8 @@ class Trainer:
         model's outputs (one array, a list, or a dict)."""
         source = adapt(self, x, batch_size=batch_size, steps=steps, what="predict", max_queue_size=max_queue_size,
                        workers=workers, use_multiprocessing=use_multiprocessing)
-        callback_list = CallbackList(list(callbacks or []), self, {"verbose": verbose, "epochs": 1, "steps": steps})
+        callback_list = CallbackList(list(callbacks or []), self,
+                                     {"verbose": verbose, "epochs": 1, "steps": steps or source.num_batches})
         hooks = bool(callback_list.batch_callbacks)
         was_training = self.training
         self.eval()
