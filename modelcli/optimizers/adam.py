@@ -4,6 +4,7 @@ With ``amsgrad`` the denominator uses the running maximum of ``v``. AdamW is Ada
 (decoupled) weight decay defaults to 0.004."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ..errors import SpecError
@@ -30,10 +31,12 @@ class Adam(Optimizer):
         return (("momentum", "velocity"), ("velocity_hat",)) if self.amsgrad else (("momentum", "velocity"),)
 
     def update_step(self, grads, params, slots, lr):
-        t = float32(self.iterations + 1)
-        beta_1_power = torch.pow(float32(self.beta_1), t)
-        beta_2_power = torch.pow(float32(self.beta_2), t)
-        alpha = float(float32(lr) * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power))
+        # Keras's float32 arithmetic on NumPy scalars: the same bits as torch scalars, 10x cheaper.
+        t = np.float32(self.iterations + 1)
+        beta_1_power = np.power(np.float32(self.beta_1), t)
+        beta_2_power = np.power(np.float32(self.beta_2), t)
+        one = np.float32(1)
+        alpha = float(np.float32(lr) * np.sqrt(one - beta_2_power) / (one - beta_1_power))
         m, v = slots["momentum"], slots["velocity"]
         torch._foreach_mul_(m, self.beta_1)
         torch._foreach_add_(m, grads, alpha=1 - self.beta_1)

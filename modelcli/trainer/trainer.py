@@ -53,7 +53,7 @@ class Trainer:
         self.compiled_loss = CompiledLoss(loss, loss_weights, names)
         self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names, self.compiled_loss.losses)
         self.loss = loss
-        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._loss_tracker = LossTracker(name="loss")
         self._sample_weight_modes = _sample_weight_modes(sample_weight_mode, output_keys(self))
         # Keras's "auto" means eager on the torch backend; run_eagerly wins over jit_compile.
         self._jit_compile = jit_compile is True and not run_eagerly
@@ -373,6 +373,30 @@ class _Compiled:
             return self.fn(*args)
         self.proven = True
         return out
+
+
+class LossTracker:
+    """Keras's ``Mean`` of the step losses weighted by batch size, in two in-place ops a step.
+
+    ``Σ loss·n / Σ n`` in float32 on the loss's device; the count stays a Python int.
+    """
+
+    def __init__(self, name="loss"):
+        self.name = name
+        self.reset_state()
+
+    def reset_state(self):
+        self.total, self.count = None, 0
+
+    def update_state(self, loss, sample_weight):
+        value = loss.detach().to(torch.float32) * sample_weight
+        self.total = value if self.total is None else self.total.add_(value)
+        self.count += int(sample_weight)
+
+    def result(self):
+        if self.total is None:
+            return torch.tensor(0.0)
+        return self.total / torch.tensor(float(self.count), dtype=torch.float32, device=self.total.device)
 
 
 class _LazyLogs(dict):
