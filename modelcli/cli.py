@@ -8,6 +8,8 @@ and exit code 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import functools
+import io
+import os
 import sys
 
 import click
@@ -77,7 +79,18 @@ def train(config, overrides, run_dir, resume, device, verbose):
 
     code = command.run(config, overrides=overrides, run_dir=run_dir, resume=resume, device=device,
                        verbose=verbose, echo=click.echo)
+    if code == command.INTERRUPTED and not _in_process():
+        # Everything is on disk; leave now, so no late KeyboardInterrupt during interpreter shutdown
+        # (joining threads, atexit) turns exit code 130 into death by SIGINT.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
+
+
+def _in_process() -> bool:
+    """True under click's test runner, which must get SystemExit rather than lose its process."""
+    return type(sys.stdout) is not io.TextIOWrapper
 
 
 @main.command()

@@ -10,6 +10,7 @@ kill, minus the exit code: ``--resume RUN`` carries on from there.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import warnings
@@ -216,6 +217,8 @@ class _Training:
     def _interrupted(self) -> int:
         """Ctrl-C: the state of the last finished epoch is on disk already; record where it stopped."""
         from ..runs import write_history
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
 
         recorder = self.recorder
         if self.log is None:
