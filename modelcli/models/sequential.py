@@ -83,8 +83,8 @@ class Sequential(Model):
         self.built = True
 
     def _first_input_dtype(self):
-        first = self._stack[0]
-        return "int32" if type(first).__name__ == "Embedding" else "float32"
+        """Float inputs, unless the first layer reads indices (``default_input_dtype``, e.g. Embedding)."""
+        return getattr(self._stack[0], "default_input_dtype", "float32")
 
     def build(self, input_shape=None):
         if input_shape is not None and not self.inputs:
@@ -141,7 +141,9 @@ class Sequential(Model):
         return sequential_from_config(config, cls)
 
 
-def _dtype_name(tensor) -> str:
+def _dtype_name(value) -> str:
+    """The dtype name of a tensor or a KerasTensor."""
+    if isinstance(value, KerasTensor):
+        return value.dtype
     from ..backend import dtype_name
-    return dtype_name(tensor.dtype) if hasattr(tensor, "dtype") and not isinstance(tensor, KerasTensor) \
-        else getattr(tensor, "dtype", "float32")
+    return dtype_name(value.dtype)

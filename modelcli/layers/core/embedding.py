@@ -16,6 +16,7 @@ from ..reshaping._spatial import positive_int
 
 @register_layer("Embedding")
 class Embedding(Layer):
+    default_input_dtype = "int32"  # a Sequential starting here builds an integer input
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, **kwargs):
         super().__init__(**kwargs)  # the base also takes Keras 2's input_length, which changes nothing
