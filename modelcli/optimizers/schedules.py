@@ -53,28 +53,33 @@ def _check_positive(name: str, value) -> None:
         raise SpecError(f"`{name}` must be > 0. Received: {name}={value}")
 
 
-@SCHEDULES.register("ExponentialDecay")
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate · decay_rate^(step / decay_steps)`` (floored exponent if staircase)."""
+class _StepRatioDecay(LearningRateSchedule):
+    """Decay driven by ``p = step / decay_steps`` (floored when ``staircase``); subclasses apply ``p``."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
         _check_positive("decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
         self.staircase = staircase
-        self.name = name
+        self.name = name or type(self).__name__
 
-    def compute(self, step):
+    def _ratio(self, step):
         p = _float32(step, step) / _float32(self.decay_steps, step)
-        if self.staircase:
-            p = torch.floor(p)
-        return _float32(self.initial_learning_rate, step) * torch.pow(_float32(self.decay_rate, step), p)
+        return torch.floor(p) if self.staircase else p
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+@SCHEDULES.register("ExponentialDecay")
+class ExponentialDecay(_StepRatioDecay):
+    """``initial_learning_rate · decay_rate^(step / decay_steps)`` (floored exponent if staircase)."""
+
+    def compute(self, step):
+        return _float32(self.initial_learning_rate, step) * torch.pow(_float32(self.decay_rate, step),
+                                                                      self._ratio(step))
 
 
 @SCHEDULES.register("PiecewiseConstantDecay")
@@ -139,27 +144,11 @@ class PolynomialDecay(LearningRateSchedule):
 
 
 @SCHEDULES.register("InverseTimeDecay")
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepRatioDecay):
     """``initial_learning_rate / (1 + decay_rate · step / decay_steps)`` (floored ratio if staircase)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
-        _check_positive("decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def compute(self, step):
-        p = _float32(step, step) / _float32(self.decay_steps, step)
-        if self.staircase:
-            p = torch.floor(p)
-        return _float32(self.initial_learning_rate, step) / (1 + _float32(self.decay_rate, step) * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return _float32(self.initial_learning_rate, step) / (1 + _float32(self.decay_rate, step) * self._ratio(step))
 
 
 @SCHEDULES.register("CosineDecay")
