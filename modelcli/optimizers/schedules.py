@@ -148,7 +148,8 @@ class InverseTimeDecay(_StepRatioDecay):
     """``initial_learning_rate / (1 + decay_rate · step / decay_steps)`` (floored ratio if staircase)."""
 
     def compute(self, step):
-        return _float32(self.initial_learning_rate, step) / (1 + _float32(self.decay_rate, step) * self._ratio(step))
+        decay = 1 + _float32(self.decay_rate, step) * self._ratio(step)
+        return _float32(self.initial_learning_rate, step) / decay
 
 
 @SCHEDULES.register("CosineDecay")
