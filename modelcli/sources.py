@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 
 from .errors import ConfigError, SpecError
-
-_SPEC_SUFFIXES = (".json", ".yaml", ".yml")
+from .saving.load import SPEC_SUFFIXES
 
 
 def load_model_source(path):
@@ -22,7 +21,7 @@ def load_model_source(path):
         return _load_run_folder(path)
     if not os.path.exists(path):
         raise SpecError("no such file or folder", where=path)
-    if not path.lower().endswith(_SPEC_SUFFIXES):
+    if not path.lower().endswith(SPEC_SUFFIXES):
         return load_model(path)
     with open(path, encoding="utf8") as f:
         document = parse_spec_text(f.read(), path)

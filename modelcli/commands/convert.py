@@ -13,9 +13,8 @@ import json
 import os
 
 from ..errors import SpecError
+from ..saving.load import MODEL_SUFFIXES, SPEC_SUFFIXES
 
-SPEC_SUFFIXES = (".json", ".yaml", ".yml")
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 def run(source, output, echo=print):

@@ -13,13 +13,13 @@ import json
 import os
 import zipfile
 
-from .. import flavour
 from ..errors import SpecError, WeightsError
 from .atomic import atomic_path
 from .h5 import open_h5, text_attr
 
 SPEC_SUFFIXES = (".json", ".yaml", ".yml")
 H5_SUFFIXES = (".h5", ".hdf5")
+MODEL_SUFFIXES = (".keras",) + H5_SUFFIXES
 
 
 def load_model(filepath, custom_objects=None):
@@ -76,8 +76,7 @@ def _load_h5_model(path):
             model = model_from_config(config)
         except SpecError as err:
             raise err.at(f"{path}:model_config") from None
-        with flavour.reading(flavour.KERAS2 if version.startswith("2.") else flavour.KERAS3):
-            load_weights_from_group(model, f, where=path)
+        load_weights_from_group(model, f, where=path)
     return model
 
 
