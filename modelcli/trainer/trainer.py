@@ -41,7 +41,6 @@ class Trainer:
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile=False,
                 sample_weight_mode=None, **kwargs):
-        from .. import metrics as metrics_module
         from .. import optimizers
         if kwargs:
             raise SpecError(f"unknown compile() argument '{next(iter(kwargs))}'")
