@@ -38,16 +38,17 @@ class Adam(Optimizer):
         one = np.float32(1)
         alpha = float(np.float32(lr) * np.sqrt(one - beta_2_power) / (one - beta_1_power))
         m, v = slots["momentum"], slots["velocity"]
-        torch._foreach_mul_(m, self.beta_1)
-        torch._foreach_add_(m, grads, alpha=1 - self.beta_1)
+        # Keras's m += (g − m)(1 − β₁) is exactly lerp; the rest in place: six passes over the
+        # weights and one temporary, where the literal formula takes nine passes and three.
+        torch._foreach_lerp_(m, grads, 1 - self.beta_1)
         torch._foreach_mul_(v, self.beta_2)
-        torch._foreach_add_(v, torch._foreach_mul(grads, grads), alpha=1 - self.beta_2)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta_2)
         if self.amsgrad:
             torch._foreach_maximum_(slots["velocity_hat"], v)
             v = slots["velocity_hat"]
         denominators = torch._foreach_sqrt(v)
         torch._foreach_add_(denominators, self.epsilon)
-        torch._foreach_addcdiv_(params, torch._foreach_mul(m, alpha), denominators, value=-1)
+        torch._foreach_addcdiv_(params, m, denominators, value=-alpha)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -33,24 +33,27 @@ class RMSprop(Optimizer):
         return tuple(groups)
 
     def update_step(self, grads, params, slots, lr):
-        rho = self.rho
+        # In place where Keras's formula allocates: five passes over the weights without momentum,
+        # one temporary (the denominator), where the literal formula takes eight passes and four.
+        rho, lr = self.rho, float(lr)
         velocities = slots["velocity"]
         torch._foreach_mul_(velocities, rho)
-        torch._foreach_add_(velocities, torch._foreach_mul(grads, grads), alpha=1 - rho)
-        denominators = torch._foreach_add(velocities, self.epsilon)
+        torch._foreach_addcmul_(velocities, grads, grads, value=1 - rho)
         if self.centered:
             averages = slots["average_gradient"]
-            torch._foreach_mul_(averages, rho)
-            torch._foreach_add_(averages, grads, alpha=1 - rho)
-            torch._foreach_add_(denominators, torch._foreach_mul(averages, averages), alpha=-1)
+            torch._foreach_lerp_(averages, grads, 1 - rho)
+            denominators = torch._foreach_addcmul(velocities, averages, averages, value=-1)
+            torch._foreach_add_(denominators, self.epsilon)
+        else:
+            denominators = torch._foreach_add(velocities, self.epsilon)
         torch._foreach_sqrt_(denominators)
-        increments = torch._foreach_div(torch._foreach_mul(grads, lr), denominators)
         if self.momentum > 0:
             momentums = slots["momentum"]
             torch._foreach_mul_(momentums, self.momentum)
-            torch._foreach_add_(momentums, increments)
-            increments = momentums
-        torch._foreach_add_(params, increments, alpha=-1)
+            torch._foreach_addcdiv_(momentums, grads, denominators, value=lr)
+            torch._foreach_sub_(params, momentums)
+        else:
+            torch._foreach_addcdiv_(params, grads, denominators, value=-lr)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
