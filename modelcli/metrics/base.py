@@ -52,6 +52,13 @@ class Metric:
     """Subclasses create state in ``__init__`` with ``add_variable`` and define
     ``update_state(y_true, y_pred, sample_weight=None)`` and ``result()``."""
 
+    @property
+    def concatenable(self) -> bool:
+        """Whether one update with several batches concatenated equals an update with each in turn
+        (the fit loop then updates a few dozen steps at once). True for modelcli's own metrics,
+        whose state is a sum over samples; a user's subclass is updated batch by batch, as Keras does."""
+        return type(self).__module__.startswith("modelcli.")
+
     def __init__(self, dtype=None, name=None):
         self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
         self._dtype = dtype or backend.floatx()

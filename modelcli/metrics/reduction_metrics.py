@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from ..losses import base as loss_base
+from ..errors import SpecError
 from .base import METRICS, Metric, function_name, function_named
 
 
@@ -92,6 +93,11 @@ class MeanMetricWrapper(Mean):
         self._fn = fn
         self._fn_kwargs = kwargs
 
+    @property
+    def concatenable(self) -> bool:
+        # a built-in function gives one value per sample; a user's may give one per batch
+        return super().concatenable and _is_builtin(self._fn)
+
     @torch.no_grad()
     def update_state(self, y_true, y_pred, sample_weight=None):
         mask = loss_base.keras_mask(y_pred)
@@ -104,3 +110,11 @@ class MeanMetricWrapper(Mean):
 
     def get_config(self):
         return {**super().get_config(), "fn": function_name(self._fn), **self._fn_kwargs}
+
+
+def _is_builtin(fn) -> bool:
+    try:
+        function_name(fn)
+    except SpecError:
+        return False
+    return True

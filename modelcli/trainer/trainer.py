@@ -24,6 +24,7 @@ from ..utils.packing import unpack_x_y_sample_weight
 from .compile_utils import CompiledLoss, CompiledMetrics
 from .data_adapter import ArrayData, EpochIterator, adapt, is_batch_source, train_validation_split
 from .inputs import output_keys
+from .step_records import StepRecords
 
 
 class NotCompiledError(RuntimeError, ValueError):
@@ -36,6 +37,7 @@ class Trainer:
     compiled = False
     stop_training = False
     _activity_regularized = False  # compile() looks; predict() on an uncompiled model needs no penalties
+    _records = None
 
     # ----- compile ------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -53,6 +55,7 @@ class Trainer:
         self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names, self.compiled_loss.losses)
         self.loss = loss
         self._loss_tracker = LossTracker(name="loss")
+        self._records = None  # StepRecords, or False while a metric must see every batch on its own
         self._sample_weight_modes = _sample_weight_modes(sample_weight_mode, output_keys(self))
         # Keras's "auto" means eager on the torch backend; run_eagerly wins over jit_compile.
         self._jit_compile = jit_compile is True and not run_eagerly
@@ -70,6 +73,7 @@ class Trainer:
     def metrics(self):
         if not self.compiled:
             return []
+        self._flush_records()  # a callback reading the metric objects mid-epoch sees every step so far
         return [self._loss_tracker] + [m for _, m, _, _ in (self.compiled_metrics.metrics or [])] + \
             list(self.compiled_loss.trackers.values())
 
@@ -79,6 +83,8 @@ class Trainer:
         return self._in_order(self._results()) if self.compiled else []
 
     def reset_metrics(self):
+        if self._records:
+            self._records.clear()
         self._loss_tracker.reset_state()
         self.compiled_metrics.reset_state()
         for t in self.compiled_loss.trackers.values():
@@ -118,13 +124,45 @@ class Trainer:
         self.optimizer.apply()
         for w in self._constrained:
             w.apply_constraint()
-        with torch.no_grad():
-            self._loss_tracker.update_state(loss.detach(), sample_weight=xs[0].shape[0])
-            self.compiled_metrics.update_state(ys, _with_masks(preds, masks), sws)
+        self._record(loss.detach(), xs[0].shape[0], ys, [p.detach() for p in preds], masks, sws)
 
     def _test_step(self, xs, ys, sws):
         preds, masks, loss = self._loss_step(xs, ys, sws, False)
-        self._loss_tracker.update_state(loss, sample_weight=xs[0].shape[0])
+        self._record(loss, xs[0].shape[0], ys, preds, masks, sws)
+
+    def _record(self, loss, count, ys, preds, masks, sws):
+        """Count one step in the loss tracker and metrics: now, or with the next few steps
+        when every metric is a sum over samples (see ``step_records``)."""
+        records = self._records
+        if records is None:
+            records = self._records = self._choose_records(ys, preds)
+        if records is False:
+            self._update_metrics(loss, count, ys, preds, masks, sws)
+            return
+        if not records.add(loss, count, ys, preds, masks, sws):
+            self._flush_records()
+            records.add(loss, count, ys, preds, masks, sws)
+        if records.full:
+            self._flush_records()
+
+    def _choose_records(self, ys, preds):
+        if self.compiled_metrics.metrics is None:
+            self.compiled_metrics.build(ys, preds)
+        metrics = [m for _, m, _, _ in self.compiled_metrics.metrics] + list(self.compiled_loss.trackers.values())
+        return StepRecords() if all(getattr(m, "concatenable", False) for m in metrics) else False
+
+    def _flush_records(self):
+        records = self._records
+        if not records:
+            return
+        losses, counts, (ys, preds, masks, sws) = records.drain()
+        with torch.no_grad():
+            self._loss_tracker.update_many(losses, counts)
+            self.compiled_metrics.update_state(ys, _with_masks(preds, masks), sws)
+
+    @torch.no_grad()
+    def _update_metrics(self, loss, count, ys, preds, masks, sws):
+        self._loss_tracker.update_state(loss, sample_weight=count)
         self.compiled_metrics.update_state(ys, _with_masks(preds, masks), sws)
 
     def _prepare_training(self):
@@ -142,6 +180,7 @@ class Trainer:
 
     # ----- results --------------------------------------------------------------------------------
     def _results(self) -> dict:
+        self._flush_records()
         logs = {"loss": self._loss_tracker.result()}
         logs.update(self.compiled_metrics.results())
         for t in self.compiled_loss.trackers.values():
@@ -391,6 +430,15 @@ class LossTracker:
         value = loss.detach().to(torch.float32) * sample_weight
         self.total = value if self.total is None else self.total.add_(value)
         self.count += int(sample_weight)
+
+    def update_many(self, losses, counts):
+        """``update_state`` for several steps at once: one weighted sum instead of one per step."""
+        if len(counts) == 1:
+            return self.update_state(losses[0], counts[0])
+        losses = losses.to(torch.float32)
+        value = (losses * torch.tensor(counts, dtype=torch.float32, device=losses.device)).sum()
+        self.total = value if self.total is None else self.total.add_(value)
+        self.count += sum(int(c) for c in counts)
 
     def result(self):
         if self.total is None:
