@@ -8,6 +8,7 @@ import torch
 from keras.src.metrics import ALL_OBJECTS_DICT as KERAS_METRIC_NAMES
 from keras.src.trainers.compile_utils import get_metric as keras_get_metric
 
+import modelcli
 from modelcli import metrics
 from modelcli.errors import SpecError
 
@@ -397,3 +398,19 @@ def test_real_keras_compile_picks_the_same_accuracy_and_values():
             assert type(ours).__name__ == type(keras_metric).__name__
             ours.update_state(y, y_pred)
             assert float(ours.result()) == pytest.approx(logs[ours.name], abs=1e-6)
+
+
+def test_a_metric_object_used_before_starts_fit_from_zero():
+    """Keras resets compiled metrics when fit starts, including an object that saw data earlier."""
+    x = np.linspace(-1, 1, 40, dtype="float32").reshape(20, 2)
+    y = (x[:, :1] > 0).astype("float32")
+
+    def trained(auc):
+        modelcli.utils.set_random_seed(1)
+        model = modelcli.Sequential([modelcli.Input((2,)), modelcli.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=[auc])
+        return model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False).history["auc"]
+
+    used = modelcli.metrics.AUC(name="auc")
+    used.update_state([1.0, 0.0, 0.0], [0.1, 0.9, 0.8])
+    assert trained(used) == trained(modelcli.metrics.AUC(name="auc"))

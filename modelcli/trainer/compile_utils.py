@@ -139,5 +139,9 @@ class CompiledMetrics:
         return [metric.name for _, metric, _, _ in (self.metrics or [])]
 
     def reset_state(self):
-        for _, metric, _, _ in self.metrics or []:
+        if self.metrics is None:  # not built yet: metric objects given to compile may hold old state
+            metrics = [m for specs in self._specs + self._weighted_specs for m in specs if hasattr(m, "reset_state")]
+        else:
+            metrics = [metric for _, metric, _, _ in self.metrics]
+        for metric in metrics:
             metric.reset_state()
