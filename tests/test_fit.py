@@ -144,6 +144,25 @@ def test_two_output_model_with_dicts_and_weights_per_output_matches_keras():
     assert_same_history(ours.fit(x, y, sample_weight=weights, **fit).history, expected.history)
 
 
+@pytest.mark.parametrize("metrics, weighted", [
+    (["mae"], ["mae"]),
+    (["mae", "mse"], ["mae", "mae", "mse"]),
+    (["mae", "mae"], None),
+    ({"score": ["mae"], "kind": ["accuracy"]}, {"score": ["mae", "mae"], "kind": ["accuracy"]}),
+])
+def test_a_weighted_metric_whose_name_is_taken_logs_as_weighted_name(metrics, weighted):
+    two = isinstance(metrics, dict)
+    x, y = two_output_data() if two else (X, Y)
+    loss = {"score": "mse", "kind": "sparse_categorical_crossentropy"} if two else "mse"
+    kmodel, ours = twins(two_output_model() if two else mlp(), loss=loss, metrics=metrics, weighted_metrics=weighted)
+    weights = np.linspace(0, 1, 50).astype("float32")
+    fit = dict(epochs=1, batch_size=8, shuffle=False, verbose=0)
+    expected = kmodel.fit(x, [y["score"], y["kind"]] if two else y, sample_weight=[weights, weights] if two
+                          else weights, **fit)
+    got = ours.fit(x, y, sample_weight={"score": weights, "kind": weights} if two else weights, **fit)
+    assert_same_history(got.history, expected.history)
+
+
 def test_evaluate_returns_a_list_in_metrics_names_order_or_a_dict():
     x, y = two_output_data()
     kmodel, ours = twins(two_output_model(), loss=["mse", "sparse_categorical_crossentropy"],

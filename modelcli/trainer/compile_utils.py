@@ -4,7 +4,7 @@
 value, a list (one per output) or a dict keyed by output name, as in Keras.
 History names follow Keras 3: ``loss``; with several outputs ``<output>_loss`` (the
 unweighted loss of each) and ``<output>_<metric>``; ``metrics`` ignore sample
-weights, ``weighted_metrics`` use them.
+weights, ``weighted_metrics`` use them (``weighted_<metric>`` when the name is taken).
 """
 from __future__ import annotations
 
@@ -120,10 +120,18 @@ class CompiledMetrics:
                 for spec in output_specs:
                     metric = metrics_module.resolve(spec, self._losses[i], tuple(y_true[i].shape),
                                                     tuple(y_pred[i].shape))
-                    name = _unique(f"{self.names[i]}_{metric.name}" if multi else metric.name,
-                                   {n for _, _, _, n in built})
-                    built.append((i, metric, weighted, name))
+                    built.append((i, metric, weighted, self._log_name(metric, i, weighted, built)))
         self.metrics = built
+
+    def _log_name(self, metric, output, weighted, built) -> str:
+        """Keras 3's names: ``<output>_`` first with several outputs; a weighted metric whose
+        name is taken becomes ``weighted_<name>``; still-taken names get ``_1``, ``_2``..."""
+        taken = {n for _, _, _, n in built}
+        prefix = f"{self.names[output]}_" if len(self.names) > 1 else ""
+        name = prefix + metric.name
+        if weighted and name in taken:
+            name = f"{prefix}weighted_{metric.name}"
+        return _unique(name, taken)
 
     def update_state(self, y_true, y_pred, sample_weight):
         if self.metrics is None:
