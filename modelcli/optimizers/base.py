@@ -433,8 +433,9 @@ def addcdiv_(targets, numerators, denominators, factor) -> None:
     """``targets += factor · numerators / denominators`` over lists of tensors.
 
     ``factor`` is a float in an eager step; in a captured one it is a device tensor, which
-    ``addcdiv``'s ``value`` cannot take, so the numerators are scaled first (the same
-    numbers up to float32 rounding)."""
+    ``addcdiv``'s ``value`` cannot take, so the numerators are scaled first. On the CPU that is
+    bit for bit the same (its kernel computes ``value·t1/t2`` in that order; tests/test_step_capture.py
+    checks it); a CUDA kernel may round differently, which ``benchmarks/gpu_check.py`` reports."""
     if isinstance(factor, torch.Tensor):
         torch._foreach_addcdiv_(targets, torch._foreach_mul(numerators, factor), denominators)
     else:
