@@ -148,11 +148,11 @@ METRICS = ["accuracy"]  # every contender computes the loss and this one metric 
 class HandWritten:
     name = "hand-written"
 
-    def __init__(self, workload, x, y):
+    def __init__(self, workload, x, y, device="cpu"):
         self.w = workload
-        self.x = torch.from_numpy(workload.torch_layout(x))
-        self.y = torch.from_numpy(y)
-        self.model = workload.torch_model()
+        self.x = torch.from_numpy(workload.torch_layout(x)).to(device)
+        self.y = torch.from_numpy(y).to(device)
+        self.model = workload.torch_model().to(device)
         if workload.labels == "sparse":
             self.loss_fn = nn.CrossEntropyLoss()
         else:
@@ -168,9 +168,9 @@ class HandWritten:
         n = len(x)
         model.train()
         for _ in range(epochs):
-            order = torch.randperm(n)
-            running = torch.zeros(())
-            correct = torch.zeros((), dtype=torch.int64)
+            order = torch.randperm(n, device=x.device)
+            running = torch.zeros((), device=x.device)
+            correct = torch.zeros((), dtype=torch.int64, device=x.device)
             steps = 0
             for start in range(0, n, bs):
                 index = order[start:start + bs]
@@ -194,7 +194,7 @@ class HandWritten:
             out = torch.cat(outs)
             if self.w.labels == "sparse":
                 out = out.softmax(-1)
-            result = out.numpy()
+            result = out.cpu().numpy()
         model.train()
         return result
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..errors import SpecError
-from .base import OPTIMIZERS, Optimizer, float32
+from .base import OPTIMIZERS, Optimizer, addcdiv_, float32
 
 
 @OPTIMIZERS.register("Adam")
@@ -30,13 +30,21 @@ class Adam(Optimizer):
     def _slot_groups(self):
         return (("momentum", "velocity"), ("velocity_hat",)) if self.amsgrad else (("momentum", "velocity"),)
 
-    def update_step(self, grads, params, slots, lr):
+    graph_safe = True
+
+    def _factor_names(self):
+        return ("alpha", "decay") if self.weight_decay else ("alpha",)  # lr only reaches the update via alpha
+
+    def _alpha_factor(self, lr) -> float:
         # Keras's float32 arithmetic on NumPy scalars: the same bits as torch scalars, 10x cheaper.
         t = np.float32(self.iterations + 1)
         beta_1_power = np.power(np.float32(self.beta_1), t)
         beta_2_power = np.power(np.float32(self.beta_2), t)
         one = np.float32(1)
-        alpha = float(np.float32(lr) * np.sqrt(one - beta_2_power) / (one - beta_1_power))
+        return float(np.float32(lr) * np.sqrt(one - beta_2_power) / (one - beta_1_power))
+
+    def update_step(self, grads, params, slots, lr):
+        alpha = self._factor("alpha", lr)
         m, v = slots["momentum"], slots["velocity"]
         # Keras's m += (g − m)(1 − β₁) is exactly lerp; the rest in place: six passes over the
         # weights and one temporary, where the literal formula takes nine passes and three.
@@ -48,7 +56,7 @@ class Adam(Optimizer):
             v = slots["velocity_hat"]
         denominators = torch._foreach_sqrt(v)
         torch._foreach_add_(denominators, self.epsilon)
-        torch._foreach_addcdiv_(params, m, denominators, value=-alpha)
+        addcdiv_(params, m, denominators, -alpha)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -42,6 +42,10 @@ class Optimizer:
 
     slot_groups: tuple[tuple[str, ...], ...] = ()
     scalar_names: tuple[str, ...] = ()  # per-optimizer numbers kept in the state (Nadam's u_product)
+    # True when every number that changes from step to step reaches the update through ``_factor``,
+    # so a captured training step (trainer/step_capture.py) can feed it from device tensors.
+    graph_safe = False
+    _device_factors = None  # {name: 0-d tensor} while a captured step's update is being recorded
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
@@ -232,8 +236,33 @@ class Optimizer:
         if self.weight_decay:
             to_decay = params if all(decayed) else [p for p, d in zip(params, decayed) if d]
             if to_decay:
-                torch._foreach_mul_(to_decay, float(1 - self.weight_decay * float32(lr)))
+                torch._foreach_mul_(to_decay, self._factor("decay", lr))
         self.update_step(grads, params, slots, lr)
+
+    # -- numbers that change from step to step ---------------------------------------------------
+
+    def _factor_names(self) -> tuple[str, ...]:
+        return ("lr", "decay") if self.weight_decay else ("lr",)
+
+    def step_factors(self) -> dict[str, float]:
+        """The next step's step-dependent numbers, computed on the host in Keras's float32.
+
+        A captured step writes them into device tensors before each replay: a Python
+        float would be frozen into the CUDA graph at its capture-time value."""
+        lr = self.learning_rate
+        return {name: getattr(self, f"_{name}_factor")(lr) for name in self._factor_names()}
+
+    def _factor(self, name, lr):
+        """``name``'s value this step: the host float, or the device tensor a captured step feeds."""
+        device = self._device_factors
+        return device[name] if device is not None else getattr(self, f"_{name}_factor")(lr)
+
+    def _lr_factor(self, lr) -> float:
+        return float(lr)
+
+    def _decay_factor(self, lr) -> float:
+        # w ← w·(1 − weight_decay·lr), the factor rounded to float32 as Keras computes it
+        return float(1 - self.weight_decay * float32(lr))
 
     def _clip(self, grads):
         if self.clipnorm and self.clipnorm > 0:
@@ -398,6 +427,19 @@ class Optimizer:
 def float32(value) -> torch.Tensor:
     """A CPU float32 scalar, for computing a step's factors in Keras's precision."""
     return torch.tensor(value, dtype=torch.float32)
+
+
+def addcdiv_(targets, numerators, denominators, factor) -> None:
+    """``targets += factor · numerators / denominators`` over lists of tensors.
+
+    ``factor`` is a float in an eager step; in a captured one it is a device tensor, which
+    ``addcdiv``'s ``value`` cannot take, so the numerators are scaled first. On the CPU that is
+    bit for bit the same (its kernel computes ``value·t1/t2`` in that order; tests/test_step_capture.py
+    checks it); a CUDA kernel may round differently, which ``benchmarks/gpu_check.py`` reports."""
+    if isinstance(factor, torch.Tensor):
+        torch._foreach_addcdiv_(targets, torch._foreach_mul(numerators, factor), denominators)
+    else:
+        torch._foreach_addcdiv_(targets, numerators, denominators, value=factor)
 
 
 def _sums_of_squares(grads) -> list[torch.Tensor]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import OPTIMIZERS, Optimizer
+from .base import OPTIMIZERS, Optimizer, addcdiv_
 
 
 @OPTIMIZERS.register("RMSprop")
@@ -32,10 +32,12 @@ class RMSprop(Optimizer):
             groups.append(("average_gradient",))
         return tuple(groups)
 
+    graph_safe = True
+
     def update_step(self, grads, params, slots, lr):
         # In place where Keras's formula allocates: five passes over the weights without momentum,
         # one temporary (the denominator), where the literal formula takes eight passes and four.
-        rho, lr = self.rho, float(lr)
+        rho, lr = self.rho, self._factor("lr", float(lr))
         velocities = slots["velocity"]
         torch._foreach_mul_(velocities, rho)
         torch._foreach_addcmul_(velocities, grads, grads, value=1 - rho)
@@ -50,10 +52,10 @@ class RMSprop(Optimizer):
         if self.momentum > 0:
             momentums = slots["momentum"]
             torch._foreach_mul_(momentums, self.momentum)
-            torch._foreach_addcdiv_(momentums, grads, denominators, value=lr)
+            addcdiv_(momentums, grads, denominators, lr)
             torch._foreach_sub_(params, momentums)
         else:
-            torch._foreach_addcdiv_(params, grads, denominators, value=-lr)
+            addcdiv_(params, grads, denominators, -lr)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,

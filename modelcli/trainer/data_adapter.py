@@ -37,6 +37,7 @@ import torch
 from ..errors import DataError
 from ..utils.packing import unpack_x_y_sample_weight
 from .inputs import as_input_list, holds_arrays, output_keys, shape_text
+from .prefetch import prefetch, staged
 
 
 # ----- what the user passed ------------------------------------------------------------------------
@@ -266,9 +267,10 @@ class ArrayData(Source):
         order = _order(n, size, self.shuffle)
         if order is not None:
             order = order.to(self.xs[0].device)
-        for start in range(0, n, size):
-            stop = min(n, start + size)
-            yield self.take(slice(start, stop) if order is None else order[start:stop], device)
+        host = staged(self.xs[0].device, device)  # too big for the device: cut here, prefetch there
+        batches = (self.take(slice(start, min(n, start + size)) if order is None else order[start:start + size],
+                             None if host else device) for start in range(0, n, size))
+        yield from prefetch(batches, device) if host else batches
 
     def take(self, index, device):
         def take(a):

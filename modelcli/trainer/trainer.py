@@ -24,6 +24,7 @@ from ..utils.packing import unpack_x_y_sample_weight
 from .compile_utils import CompiledLoss, CompiledMetrics
 from .data_adapter import ArrayData, EpochIterator, adapt, is_batch_source, train_validation_split
 from .inputs import output_keys
+from .step_capture import train_step_for
 from .step_records import StepRecords
 
 
@@ -59,6 +60,7 @@ class Trainer:
         self._sample_weight_modes = _sample_weight_modes(sample_weight_mode, output_keys(self))
         # Keras's "auto" means eager on the torch backend; run_eagerly wins over jit_compile.
         self._jit_compile = jit_compile is True and not run_eagerly
+        self.run_eagerly = bool(run_eagerly)  # Keras's attribute; also keeps fit's step out of a CUDA graph
         self._loss_step = _Compiled(self._forward_and_loss) if self._jit_compile else self._forward_and_loss
         self._regularized = [w for w in self.weights if w.regularizer is not None and w.trainable]
         self._constrained = [w for w in self.weights if w.constraint is not None]
@@ -117,6 +119,10 @@ class Trainer:
         return preds, masks, loss
 
     def _train_step(self, xs, ys, sws):
+        self._track_train_step(xs, ys, sws, *self._train_update(xs, ys, sws))
+
+    def _train_update(self, xs, ys, sws):
+        """Forward, loss, backward, optimizer, constraints: the part ``step_capture`` records as a CUDA graph."""
         for p in self._trainable_params:
             p.grad = None
         preds, masks, loss = self._loss_step(xs, ys, sws, True)
@@ -124,6 +130,9 @@ class Trainer:
         self.optimizer.apply()
         for w in self._constrained:
             w.apply_constraint()
+        return preds, masks, loss
+
+    def _track_train_step(self, xs, ys, sws, preds, masks, loss):
         self._record(loss.detach(), xs[0].shape[0], ys, [p.detach() for p in preds], masks, sws)
 
     def _test_step(self, xs, ys, sws):
@@ -232,6 +241,7 @@ class Trainer:
         cbs = ([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + [history]
         callback_list = CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs, "steps": train.num_steps})
         self._prepare_training()
+        step = train_step_for(self, device)
         self.stop_training = False
         self.__dict__.pop("_resume_epoch", None)  # BackupAndRestore sets it in on_train_begin
         callback_list.on_train_begin()
@@ -246,7 +256,7 @@ class Trainer:
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
                 self.train()
-                if not self._train_epoch(train, device, callback_list):
+                if not self._train_epoch(train, device, callback_list, step):
                     warnings.warn("Your input ran out of data; interrupting training. Make sure that your generator "
                                   "can generate at least `steps_per_epoch * epochs` batches.", stacklevel=2)
                     break
@@ -268,15 +278,15 @@ class Trainer:
         callback_list.on_train_end(logs)
         return history
 
-    def _train_epoch(self, train, device, callback_list) -> int:
-        """Run one epoch's steps; returns how many ran."""
+    def _train_epoch(self, train, device, callback_list, step) -> int:
+        """Run one epoch's steps (``step``: ``_train_step`` or a captured one); returns how many ran."""
         hooks = bool(callback_list.batch_callbacks)
         steps = 0
         with contextlib.closing(train.epoch(device)) as batches:
             for xs, ys, sws in batches:
                 if hooks:
                     callback_list.batch_hook("on_train_batch_begin", steps)
-                self._train_step(xs, ys, sws)
+                step(xs, ys, sws)
                 if hooks:
                     callback_list.batch_hook("on_train_batch_end", steps, _LazyLogs(self))
                 steps += 1
