@@ -204,6 +204,7 @@ class ArrayData(Source):
 
     batch_size = 32
     shuffle = False
+    shard = None  # a distributed.shard.BatchShard: this worker's part of each batch (several devices only)
     _placed_on = None
 
     def __init__(self, xs, ys=None, sws=None):
@@ -264,10 +265,14 @@ class ArrayData(Source):
             self.to_device(device)
         n, size = self.n, self.batch_size
         order = _order(n, size, self.shuffle)
+        if self.shard is not None:
+            order = self.shard.same_order(order)
         if order is not None:
             order = order.to(self.xs[0].device)
         for start in range(0, n, size):
             stop = min(n, start + size)
+            if self.shard is not None:
+                start, stop = self.shard.part(start, stop)
             yield self.take(slice(start, stop) if order is None else order[start:stop], device)
 
     def take(self, index, device):
