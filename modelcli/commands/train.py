@@ -114,6 +114,8 @@ class _Training:
             seed_everything(config.seed)
             model = config.build_model()
             config.compile_model(model)
+            if self.world.rank and config.seed is not None:  # every worker's dropout draws its own masks
+                seed_everything(config.seed + self.world.rank)
             callbacks = config.callbacks_objects(run_dir)
             if self.world.distributed:
                 from ..distributed.replica import check_callbacks
