@@ -257,6 +257,7 @@ class _Training:
         if recorder is not None:
             write_history(self.run_dir, recorder.history)
         self.log.write("interrupted (Ctrl-C); the last finished epoch's state is saved", flush=True)
+        devices = f" --devices {self.world.size}" if self.world.distributed else ""
         sys.stderr.write(f"\ninterrupted: state saved in {self.run_dir}\n"
-                         f"continue with: modelcli train --resume {self.run_dir}\n")
+                         f"continue with: modelcli train --resume {self.run_dir}{devices}\n")
         return INTERRUPTED

@@ -11,7 +11,8 @@ picks the run folder (one name for every worker). A worker that still fails with
 ``ModelcliError`` leaves its message in a file; this process prints the first one as
 the usual single ``error:`` line and exits 2. A worker that dies (killed, out of memory)
 takes the others down with it; the run folder keeps the last finished epoch's state and
-the message says how to resume.
+the message says how to resume. Ctrl-C reaches every worker: rank 0 keeps the last finished
+epoch's state and says how to resume, as on one device, and the exit code is 130.
 """
 from __future__ import annotations
 
@@ -106,6 +107,7 @@ def _parts(name, n, split):
 
 
 def _launch(devices, argv, run_dir) -> int:
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
@@ -118,6 +120,8 @@ def _launch(devices, argv, run_dir) -> int:
             elastic_launch(config, sys.executable)(*argv)
         except ChildFailedError as failure:
             return _report(failure, errors, devices, run_dir)
+        except SignalException as stop:  # Ctrl-C: the launcher passed it on; rank 0 saved and said so
+            return 128 + int(stop.sigval)
     return 0
 
 
@@ -183,10 +187,13 @@ def _environment(values):
 @contextlib.contextmanager
 def _quiet_launcher():
     """The elastic agent logs every start and failure; our one message says what matters."""
-    logger = logging.getLogger("torch.distributed.elastic")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    names = [n for n in list(logging.Logger.manager.loggerDict) if n.startswith("torch.distributed")]
+    loggers = [logging.getLogger(n) for n in names]  # each has its own level: the parent's does not reach them
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
