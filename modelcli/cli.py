@@ -25,7 +25,9 @@ def _friendly_errors(fn):
         except ModelcliError as err:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
-            click.echo(f"error: {err}", err=True)
+            from .distributed.launch import record_error
+            if not record_error(err):  # a worker of --devices leaves it for the launching process
+                click.echo(f"error: {err}", err=True)
             sys.exit(err.exit_code)
     return wrapper
 
@@ -68,15 +70,21 @@ _SET_HELP = "Override a config value: KEY.PATH=VALUE, the value read as YAML (e.
 @click.option("--device", default=None, help="cpu, cuda or cuda:N (default: the config's, else cuda when available).")
 @click.option("-v", "--verbose", type=click.IntRange(0, 2), default=None,
               help="0: quiet, 1: progress bar, 2: one line per epoch [default: the config's fit.verbose].")
+@click.option("--devices", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Train data-parallel on N local workers (GPUs, else CPU processes); batch_size stays global.")
 @_friendly_errors
-def train(config, overrides, run_dir, resume, device, verbose):
+def train(config, overrides, run_dir, resume, device, verbose, devices):
     """Train the model a CONFIG (YAML or JSON) describes, writing a run folder.
 
     Ctrl-C stops after saving the state of the last finished epoch (exit code 130);
-    --resume RUN carries on from there.
+    --resume RUN carries on from there. Under torchrun every worker runs this same command.
     """
     from .commands import train as command
+    from .distributed import launched
 
+    if devices is not None and devices > 1 and not launched():
+        from .distributed import launch
+        sys.exit(launch.train(config, overrides, run_dir, resume, device, verbose, devices, echo=click.echo))
     code = command.run(config, overrides=overrides, run_dir=run_dir, resume=resume, device=device,
                        verbose=verbose, echo=click.echo)
     if code == command.INTERRUPTED and not _in_process():

@@ -232,10 +232,14 @@ class RunRecorder(Callback):
     the fit loop draws each epoch's shuffle from torch's generator, and dropout draws from it
     too, so a resumed seeded run repeats the uninterrupted one bit for bit. Put it last among
     the callbacks, so the others have updated their state when it saves.
+
+    With several devices every worker has one (each restores the state; their random states
+    are gathered into the saved one, ``rng_workers``), and only rank 0's ``writes``.
     """
 
-    def __init__(self, run_dir, log, watched=(), state=None, initial_epoch=0):
+    def __init__(self, run_dir, log, watched=(), state=None, initial_epoch=0, writes=True):
         super().__init__()
+        self.writes = writes
         self.run_dir = run_dir
         self.log = log
         self.watched = list(watched)
@@ -259,7 +263,7 @@ class RunRecorder(Callback):
             _restore_callback(callback, saved)
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.best = state["best"]
-        set_rng_state(state["rng"])
+        set_rng_state(_own_rng_state(state))
         self.model._resume_epoch = int(state["epoch"])
         self.model._resume_logs = [(epoch, {k: v[i] for k, v in self.history.items() if i < len(v)})
                                    for i, epoch in enumerate(range(int(state["epoch"]) - self.epochs_done,
@@ -279,6 +283,8 @@ class RunRecorder(Callback):
         if improved:
             self.best = {"monitor": monitor, "value": logs[monitor], "epoch": epoch}
         self._save(epoch + 1, stopped=bool(self.model.stop_training))
+        if not self.writes:
+            return
         write_history(self.run_dir, self.history)
         self.model.save_weights(os.path.join(self.run_dir, "checkpoints", "last.weights.h5"))
         if improved:
@@ -290,6 +296,12 @@ class RunRecorder(Callback):
     def _save(self, next_epoch, stopped):
         import torch
 
+        from .distributed.context import gather_object
+
+        rng = rng_state()
+        workers = gather_object(rng)  # every worker's random state, on rank 0; None on one device
+        if not self.writes:
+            return
         optimizer = getattr(self.model, "optimizer", None)
         save_state(self.run_dir, {
             "epoch": next_epoch,
@@ -299,5 +311,14 @@ class RunRecorder(Callback):
             "history": self.history,
             "best": self.best,
             "callbacks": [_callback_state(c) for c in self.watched],
-            "rng": rng_state(),
+            "rng": rng,
+            **({"rng_workers": workers} if workers is not None else {}),
         })
+
+
+def _own_rng_state(state) -> dict:
+    """This worker's saved random state: its own when the run had as many workers, else rank 0's."""
+    from .distributed import world
+
+    workers, rank = state.get("rng_workers"), world().rank
+    return workers[rank] if workers and rank < len(workers) else state["rng"]

@@ -6,6 +6,9 @@ config leaves nothing behind. Training prints the model summary, Keras's progres
 table of final metrics; the run folder (see :mod:`modelcli.runs`) is kept current after
 every epoch. Ctrl-C keeps the last finished epoch's state and exits with 130; so does any
 kill, minus the exit code: ``--resume RUN`` carries on from there.
+
+As one of several workers (``--devices N`` or ``torchrun``, see :mod:`modelcli.distributed`)
+every worker trains; only rank 0 prints and writes the run folder.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import sys
 import time
 import warnings
 
+from ..distributed import context as workers
 from ..errors import ConfigError
 
 INTERRUPTED = 130
@@ -73,6 +77,8 @@ class _Training:
         self.verbose = verbose if verbose is not None else (1 if fit_verbose == "auto" else fit_verbose)
         self.log = None
         self.recorder = None
+        self.world = workers.from_environment()
+        self.main = self.world.is_main  # the one that prints and writes
 
     def run(self) -> int:
         try:
@@ -83,6 +89,8 @@ class _Training:
             if self.log is not None:
                 self.log.write(f"failed: {type(err).__name__}: {err}", flush=True)
             raise
+        finally:
+            workers.shutdown()
 
     def _run(self) -> int:
         from .. import backend
@@ -93,40 +101,52 @@ class _Training:
 
         if self.state is not None and self._finished():
             return 0
-        backend.set_device(self.device or config.device)
+        device = backend.set_device(self.device or config.device)
+        if self.world.distributed:
+            workers.init(device)
+            backend.set_device(workers.device())  # cuda:LOCAL_RANK, or the CPU
         run_dir = self.run_dir or new_run_dir(config.name)
-        if not self.resuming:
+        if not self.resuming and self.main:
             run_dir = check_new_run_dir(run_dir)
+        run_dir = workers.broadcast_object(run_dir)  # timestamps may differ between machines
 
         with timings.phase("model"):
             seed_everything(config.seed)
             model = config.build_model()
             config.compile_model(model)
+            if self.world.rank and config.seed is not None:  # every worker's dropout draws its own masks
+                seed_everything(config.seed + self.world.rank)
             callbacks = config.callbacks_objects(run_dir)
+            if self.world.distributed:
+                from ..distributed.replica import check_callbacks
+                check_callbacks(callbacks)
         with timings.phase("data"):
             splits = {name: load_split(spec, config.base_dir, model, f"data.{name}")
                       for name, spec in config.data.items()}
 
         self.run_dir = run_dir
-        with timings.phase("run folder"):
-            self._open_run_folder(model)
-        with timings.phase("printing"):
-            self._summary(model)
+        if self.main:
+            with timings.phase("run folder"):
+                self._open_run_folder(model)
+            with timings.phase("printing"):
+                self._summary(model)
 
         fit = {k: v for k, v in config.fit.items() if k != "verbose"}
         if "validation" in splits:
             fit["validation_data"] = splits["validation"]
         x, y, sample_weight = splits["train"]
         recorder = RunRecorder(run_dir, self.log, watched=callbacks, state=self.state,
-                               initial_epoch=fit.get("initial_epoch", 0))
+                               initial_epoch=fit.get("initial_epoch", 0), writes=self.main)
         self.recorder = recorder
         with timings.phase("train"), warnings.catch_warnings():
             # read-only memory-mapped .npy files become tensors that share their pages; nothing writes to them
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            model.fit(x, y, sample_weight=sample_weight, verbose=self.verbose,
-                      callbacks=callbacks + [recorder], **fit)
+            model.fit(x, y, sample_weight=sample_weight, verbose=self.verbose if self.main else 0,
+                      callbacks=self._worker_callbacks(callbacks) + [recorder], **fit)
         with timings.phase("evaluate"):
             metrics = self._final_metrics(model, recorder.history, splits, fit.get("batch_size"))
+        if not self.main:
+            return 0
         with timings.phase("run folder"):
             self._write_results(model, recorder, metrics)
         timings["train"] -= recorder.seconds  # the run folder's per-epoch files count as writing
@@ -137,6 +157,12 @@ class _Training:
                        ", ".join(f"{k} {v:.3f}" for k, v in timings.items()), flush=True)
         self.echo(f"run folder: {run_dir}")
         return 0
+
+    def _worker_callbacks(self, callbacks):
+        if not self.world.distributed:
+            return callbacks
+        from ..distributed.replica import worker_callbacks
+        return worker_callbacks(callbacks, self.world)
 
     # ----- the run folder ------------------------------------------------------------------------------
     def _open_run_folder(self, model):
@@ -166,6 +192,8 @@ class _Training:
         if done < epochs and not stopped:
             return False
         why = "stopped early (a callback ended it)" if stopped else f"finished all {epochs} epochs"
+        if not self.main:
+            return True
         self.echo(f"nothing to resume: the run {why}; raise fit.epochs to train on, "
                   f"e.g. --set fit.epochs={epochs + 10}" if not stopped else f"nothing to resume: the run {why}")
         return True
@@ -221,12 +249,15 @@ class _Training:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
 
         recorder = self.recorder
+        if not self.main:
+            return INTERRUPTED
         if self.log is None:
             sys.stderr.write("\ninterrupted before training started; nothing was written\n")
             return INTERRUPTED
         if recorder is not None:
             write_history(self.run_dir, recorder.history)
         self.log.write("interrupted (Ctrl-C); the last finished epoch's state is saved", flush=True)
+        devices = f" --devices {self.world.size}" if self.world.distributed else ""
         sys.stderr.write(f"\ninterrupted: state saved in {self.run_dir}\n"
-                         f"continue with: modelcli train --resume {self.run_dir}\n")
+                         f"continue with: modelcli train --resume {self.run_dir}{devices}\n")
         return INTERRUPTED

@@ -205,6 +205,7 @@ class ArrayData(Source):
 
     batch_size = 32
     shuffle = False
+    shard = None  # a distributed.shard.BatchShard: this worker's part of each batch (several devices only)
     _placed_on = None
 
     def __init__(self, xs, ys=None, sws=None):
@@ -265,12 +266,20 @@ class ArrayData(Source):
             self.to_device(device)
         n, size = self.n, self.batch_size
         order = _order(n, size, self.shuffle)
+        if self.shard is not None:
+            order = self.shard.same_order(order)
         if order is not None:
             order = order.to(self.xs[0].device)
         host = staged(self.xs[0].device, device)  # too big for the device: cut here, prefetch there
-        batches = (self.take(slice(start, min(n, start + size)) if order is None else order[start:start + size],
-                             None if host else device) for start in range(0, n, size))
+        batches = (self.take(self._batch_index(order, start, min(n, start + size)), None if host else device)
+                   for start in range(0, n, size))
         yield from prefetch(batches, device) if host else batches
+
+    def _batch_index(self, order, start, stop):
+        """The samples of the batch ``[start, stop)`` of this pass (this worker's part of it)."""
+        if self.shard is not None:
+            start, stop = self.shard.part(start, stop)
+        return slice(start, stop) if order is None else order[start:stop]
 
     def take(self, index, device):
         def take(a):

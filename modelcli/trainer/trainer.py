@@ -18,6 +18,7 @@ import torch
 from ..callbacks.callback import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar_logger import ProgbarLogger
+from .. import distributed
 from ..engine import activity
 from ..errors import ConfigError, DataError, SpecError
 from ..utils.packing import unpack_x_y_sample_weight
@@ -237,11 +238,12 @@ class Trainer:
             val = adapt(self, val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size,
                         steps=validation_steps, **loading)
         device = self._device()
+        replica = distributed.replica_for(self, train.source, broadcast=True)  # None on one device
         history = History()
         cbs = ([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + [history]
         callback_list = CallbackList(cbs, self, {"verbose": verbose, "epochs": epochs, "steps": train.num_steps})
         self._prepare_training()
-        step = train_step_for(self, device)
+        step = train_step_for(self, device) if replica is None else replica.train_step
         self.stop_training = False
         self.__dict__.pop("_resume_epoch", None)  # BackupAndRestore sets it in on_train_begin
         callback_list.on_train_begin()
@@ -260,6 +262,8 @@ class Trainer:
                     warnings.warn("Your input ran out of data; interrupting training. Make sure that your generator "
                                   "can generate at least `steps_per_epoch * epochs` batches.", stacklevel=2)
                     break
+                if replica is not None:
+                    replica.reduce_metrics()
                 logs = self._floats(self._results())
                 self.eval()
                 if val is not None and _should_validate(epoch, validation_freq):
@@ -315,15 +319,19 @@ class Trainer:
         self.eval()
         self.reset_metrics()
         hooks = bool(callback_list.batch_callbacks)
+        replica = distributed.replica_for(self, source)  # None on one device
+        step_fn = self._test_step if replica is None else replica.test_step
         callback_list.on_test_begin()
         try:
             with torch.no_grad(), contextlib.closing(EpochIterator(source, steps).epoch(device)) as batches:
                 for step, (xs, ys, sws) in enumerate(batches):
                     if hooks:
                         callback_list.batch_hook("on_test_batch_begin", step)
-                    self._test_step(xs, ys, sws)
+                    step_fn(xs, ys, sws)
                     if hooks:
                         callback_list.batch_hook("on_test_batch_end", step, _LazyLogs(self))
+            if replica is not None:
+                replica.reduce_metrics()
             logs = self._floats(self._results())
         finally:
             self.train(was_training)
