@@ -235,6 +235,24 @@ def test_predict_takes_generators_sequences_and_dataloaders():
     np.testing.assert_allclose(model.predict(Batches(), steps=2, verbose=0), expected[:20], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("model_fn", [
+    lambda: modelcli.Sequential([modelcli.layers.Dense(3), modelcli.layers.Dense(1)]),  # built by predict
+    lambda: modelcli.Sequential([modelcli.Input((2, 4), batch_size=8), modelcli.layers.LSTM(3, stateful=True),
+                                 modelcli.layers.Dense(1)]),  # keeps states between predict calls
+    lambda: ours(),
+])
+def test_a_model_trains_after_predict(model_fn):
+    """predict may run in inference mode, whose tensors can never join training: what it creates
+    (weights of an unbuilt model, a stateful RNN's states) must still train afterwards."""
+    model = model_fn()
+    x = X.reshape(-1, 2, 4) if model.layers[0].__class__.__name__ == "LSTM" else X
+    model.predict(x[:8], batch_size=8, verbose=0)
+    model.compile(optimizer="sgd", loss="mse")
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x[:8], Y[:8], batch_size=8, epochs=1, verbose=0)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
 def test_predict_returns_outputs_shaped_like_the_model_outputs():
     inputs = keras.Input((4,), name="x")
     first, second = keras.layers.Dense(1, name="first")(inputs), keras.layers.Dense(2, name="second")(inputs)

@@ -128,7 +128,7 @@ class Functional(Model):
         for step in self._steps:
             any_mask = self._run_step(step, slots, masks, training, any_mask)
         outputs = [slots[s] for s in self._output_slots]
-        self._last_output_masks = [masks[s] for s in self._output_slots] if any_mask else None
+        self.__dict__["_last_output_masks"] = [masks[s] for s in self._output_slots] if any_mask else None
         return outputs[0] if self._single_output else outputs
 
     def _run_step(self, step, slots, masks, training, any_mask):

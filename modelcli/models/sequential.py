@@ -114,7 +114,7 @@ class Sequential(Model):
             if mask is not None or type(layer).compute_mask is not Layer.compute_mask:
                 mask = layer.compute_mask(x, mask)
             x = out
-        self._last_output_mask = mask
+        self.__dict__["_last_output_mask"] = mask  # a plain dict write: nn.Module.__setattr__ is slow
         return x
 
     def compute_output_shape(self, input_shape):

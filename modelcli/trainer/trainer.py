@@ -102,7 +102,7 @@ class Trainer:
                 out = self.call(inputs, training=training)
         else:
             out, penalties = self.call(inputs, training=training), ()
-        self._activity_losses = penalties
+        self.__dict__["_activity_losses"] = penalties  # a plain dict write: nn.Module.__setattr__ costs µs a step
         preds = list(out) if isinstance(out, (list, tuple)) else [out]
         state = vars(self)  # plain dict reads: nn.Module's __getattr__ fallback raises for missing names
         masks = state.get("_last_output_masks")
@@ -353,7 +353,7 @@ class Trainer:
         chunks = []
         callback_list.on_predict_begin()
         try:
-            with torch.no_grad(), contextlib.closing(EpochIterator(source, steps).epoch(self._device())) as batches:
+            with self._inference(), contextlib.closing(EpochIterator(source, steps).epoch(self._device())) as batches:
                 for step, (xs, _, _) in enumerate(batches):
                     if hooks:
                         callback_list.batch_hook("on_predict_batch_begin", step)
@@ -367,6 +367,14 @@ class Trainer:
         if not chunks:
             raise DataError("predict() got no batches: the generator yielded nothing")
         return self._output_structure_of([_numpy(torch.cat(parts)) for parts in zip(*chunks)])
+
+    def _inference(self):
+        """``torch.inference_mode`` (no autograd bookkeeping at all, a few µs a layer) when nothing
+        made during predict outlives it — the weights exist already and no layer keeps state between
+        calls (a stateful RNN) — for inference tensors cannot take part in training later; else no_grad."""
+        if getattr(self, "built", False) and not any(getattr(l, "stateful", False) for l in _all_layers(self)):
+            return torch.inference_mode()
+        return torch.no_grad()
 
     def predict_on_batch(self, x):
         data = ArrayData.from_user(self, x)
