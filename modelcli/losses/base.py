@@ -126,12 +126,13 @@ def apply_mask(sample_weight, mask, dtype: torch.dtype, reduction):
 def reduce_values(values: torch.Tensor, sample_weight=None, reduction="sum_over_batch_size"):
     if reduction is None or reduction == "none" or values.ndim == 0 or tuple(values.shape) == (0,):
         return values
+    if reduction in ("sum_over_batch_size", "mean") or (reduction == "mean_with_sample_weight"
+                                                        and sample_weight is None):
+        # torch's mean is the sum divided by the count, bit for bit: one graph node instead of two
+        return values.mean() if values.numel() else torch.zeros_like(values.sum())
     loss = values.sum()
-    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
-        if reduction == "mean_with_sample_weight" and sample_weight is not None:
-            loss = divide_no_nan(loss, sample_weight.sum().to(loss.dtype))
-        else:
-            loss = loss / values.numel() if values.numel() else torch.zeros_like(loss)
+    if reduction == "mean_with_sample_weight":
+        loss = divide_no_nan(loss, sample_weight.sum().to(loss.dtype))
     return loss
 
 

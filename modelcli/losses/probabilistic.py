@@ -46,7 +46,13 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     _same_shape(y_true, y_pred, "binary_crossentropy")
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    return _elementwise_bce(y_true, y_pred, from_logits).mean(dim=axis)
+    return _mean_over(_elementwise_bce(y_true, y_pred, from_logits), axis)
+
+
+def _mean_over(values, axis):
+    """The mean over ``axis``; over an axis of one element that is the values themselves (a view,
+    no graph node to run backwards)."""
+    return values.squeeze(axis) if values.shape[axis] == 1 else values.mean(dim=axis)
 
 
 @LOSSES.register("binary_focal_crossentropy")
