@@ -10,7 +10,7 @@
 2. Speed: the workloads of ``train_speed.py`` (same models, data, batch sizes), timed as
    samples/s of ``fit`` (median of ``--repeat`` interleaved rounds after one warm-up epoch):
    modelcli eager (``MODELCLI_CUDA_GRAPHS=off``), modelcli with the whole step captured
-   (the default on CUDA), the hand-written eager loop of ``train_speed.py``, the same loop
+   (``MODELCLI_CUDA_GRAPHS=auto``, opt-in until this check has run), the hand-written eager loop of ``train_speed.py``, the same loop
    captured by hand as one CUDA graph (the issue's reference), and the hand-written loop
    under bf16 autocast for the MLP and the CNN. modelcli's bf16 column reads n/a while
    modelcli has no mixed-precision policy. Peak memory is ``torch.cuda.max_memory_allocated``
