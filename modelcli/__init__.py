@@ -12,7 +12,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {"layers", "models", "activations", "initializers", "regularizers", "constraints",
-               "losses", "metrics", "optimizers", "callbacks", "backend", "errors", "saving", "utils"}
+               "losses", "metrics", "optimizers", "callbacks", "backend", "errors", "saving", "utils",
+               "mixed_precision", "config"}
 _NAMES = {
     "Sequential": ("models", "Sequential"),
     "Model": ("models", "Model"),

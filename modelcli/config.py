@@ -23,11 +23,14 @@ import os
 import re
 
 from .errors import ConfigError, ModelcliError, did_you_mean
+from .mixed_precision.policy import dtype_policy, set_dtype_policy  # noqa: F401  (keras.config's names)
 
 SECTIONS = ("name", "seed", "device", "model", "weights", "compile", "fit", "data", "callbacks", "overrides")
 COMPILE_KEYS = ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics", "run_eagerly",
                 "steps_per_execution", "jit_compile")
 SPLITS = ("train", "validation", "test")
+# fit.mixed_precision: the dtype policy the whole model trains with (not a fit() argument)
+MIXED_PRECISION = ("mixed_bfloat16", "mixed_float16", "float32")
 MODEL_SUFFIXES = (".json", ".yaml", ".yml", ".keras", ".h5", ".hdf5")
 # fit() arguments a config does not give directly: they come from other sections.
 _FIT_ELSEWHERE = {"x": "data.train.x", "y": "data.train.y", "sample_weight": "data.train.sample_weight",
@@ -91,6 +94,7 @@ FIT_ARGUMENTS = {
     "max_queue_size": (_positive_int, "a positive integer"),
     "workers": (_positive_int, "a positive integer"),
     "use_multiprocessing": (_boolean, "true or false"),
+    "mixed_precision": (MIXED_PRECISION.__contains__, " or ".join(MIXED_PRECISION)),
 }
 
 
@@ -341,6 +345,9 @@ class TrainConfig:
                 model = model_from_config(self.model, where="model")
             except SpecError as err:
                 raise self.document.relocate(err) from None
+        if self.fit.get("mixed_precision"):
+            from .mixed_precision.autocast import set_model_policy
+            set_model_policy(model, self.fit["mixed_precision"])
         if self.weights:
             model.load_weights(self.weights)
         return model
@@ -501,7 +508,9 @@ def _check_fit(document, section):
             raise document.error(("fit", key), f"unknown fit argument '{key}'",
                                  hint=did_you_mean(key, FIT_ARGUMENTS) or f"known: {', '.join(FIT_ARGUMENTS)}")
         test, what = FIT_ARGUMENTS[key]
-        _expect(document, ("fit", key), value, test, what)
+        if not test(value):
+            hint = did_you_mean(value, MIXED_PRECISION) if key == "mixed_precision" else None
+            raise document.error(("fit", key), f"expected {what}, got {_show(value)}", hint=hint)
 
 
 def _check_data(document, section, fit, base):

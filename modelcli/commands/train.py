@@ -131,7 +131,7 @@ class _Training:
             with timings.phase("printing"):
                 self._summary(model)
 
-        fit = {k: v for k, v in config.fit.items() if k != "verbose"}
+        fit = {k: v for k, v in config.fit.items() if k not in ("verbose", "mixed_precision")}
         if "validation" in splits:
             fit["validation_data"] = splits["validation"]
         x, y, sample_weight = splits["train"]

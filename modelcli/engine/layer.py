@@ -18,6 +18,7 @@ import torch
 
 from .. import backend, constraints, initializers, regularizers
 from ..errors import SpecError
+from ..mixed_precision import policy as dtype_policies
 from . import tree
 from .keras_tensor import KerasTensor, Node, is_symbolic
 from .weights import SAME, KerasWeight
@@ -42,7 +43,7 @@ class Layer(torch.nn.Module):
             _check_compat_key(type(self), key, value)
         self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype_policy = _policy_name(dtype)
+        self.dtype_policy = dtype
         self.activity_regularizer = regularizers.get(activity_regularizer, "activity_regularizer")
         self.built = False
         self._own_weights: list[KerasWeight] = []
@@ -53,7 +54,8 @@ class Layer(torch.nn.Module):
 
     # ----- configuration -------------------------------------------------------------
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": _policy_config(self.dtype_policy)}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": dtype_policies.serialize(self.dtype_policy)}
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
@@ -74,12 +76,21 @@ class Layer(torch.nn.Module):
             sub.trainable = value
 
     @property
+    def dtype_policy(self) -> dtype_policies.DTypePolicy:
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value) -> None:
+        self._dtype_policy = dtype_policies.get(value)
+        dtype_policies.changed()
+
+    @property
     def compute_dtype(self) -> str:
-        return {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(self.dtype_policy, self.dtype_policy)
+        return self._dtype_policy.compute_dtype
 
     @property
     def variable_dtype(self) -> str:
-        return "float32" if self.dtype_policy.startswith("mixed") else self.dtype_policy
+        return self._dtype_policy.variable_dtype
 
     # ----- weights --------------------------------------------------------------------------
     def add_weight(self, name, shape, initializer="glorot_uniform", trainable=True, layout=SAME,
@@ -187,6 +198,9 @@ class Layer(torch.nn.Module):
         args = tree.map_structure(self._to_tensor, args)
         kwargs = {k: tree.map_structure(self._to_tensor, v) for k, v in kwargs.items()}
         self._maybe_build(args, kwargs)
+        if vars(self).get("_autocast_plan") != dtype_policies.version():
+            from ..mixed_precision.autocast import plan
+            plan(self)
         accepts = call_arguments(type(self))
         if not accepts.training:
             kwargs.pop("training", None)
@@ -271,24 +285,6 @@ def _check_compat_key(cls, key, value) -> None:
         raise SpecError(f"unknown {cls.__name__} argument '{key}'", where=key, hint=hint)
     if value != COMPAT_KEYS[key] and not (key in ("input_length", "implementation") or value is None):
         raise SpecError(f"{cls.__name__}: {key}={value!r} is not supported by modelcli", where=key)
-
-
-def _policy_name(dtype) -> str:
-    if dtype is None:
-        return backend.floatx()
-    if isinstance(dtype, dict):  # Keras 3: {"class_name": "DTypePolicy", "config": {"name": ...}}
-        return _policy_name(dtype.get("config", {}).get("name"))
-    if isinstance(dtype, torch.dtype):
-        return backend.dtype_name(dtype)
-    name = str(dtype)
-    valid = ("float32", "float64", "float16", "bfloat16", "mixed_float16", "mixed_bfloat16")
-    if name not in valid:
-        raise SpecError(f"dtype must be one of {valid}, got {name!r}", where="dtype")
-    return name
-
-
-def _policy_config(name: str) -> dict:
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name}, "registered_name": None}
 
 
 def _batch_input_shape(input_shape, batch_input_shape, batch_size, input_dim):

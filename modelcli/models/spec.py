@@ -92,7 +92,7 @@ def sequential_from_config(config, cls):
     specs = config.get("layers")
     if not isinstance(specs, list):
         raise SpecError("expected a list of layers", where="layers")
-    model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+    model = cls(name=config.get("name"), trainable=config.get("trainable", True), dtype=config.get("dtype"))
     for i, spec in enumerate(specs):
         try:
             model.add(deserialize_any(spec, f"layers[{i}]"), rebuild=False)

@@ -18,12 +18,13 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .base import OPTIMIZERS, Optimizer
+from .loss_scale_optimizer import LossScaleOptimizer
 from .nadam import Nadam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Nadam", "Adagrad",
-           "Adadelta", "schedules", "get", "serialize", "deserialize", "OPTIMIZERS"]
+           "Adadelta", "LossScaleOptimizer", "schedules", "get", "serialize", "deserialize", "OPTIMIZERS"]
 
 _MODULE = "keras.optimizers"
 

@@ -21,6 +21,7 @@ from ..callbacks.progbar_logger import ProgbarLogger
 from .. import distributed
 from ..engine import activity
 from ..errors import ConfigError, DataError, SpecError
+from ..mixed_precision import autocast
 from ..utils.packing import unpack_x_y_sample_weight
 from .compile_utils import CompiledLoss, CompiledMetrics
 from .data_adapter import ArrayData, EpochIterator, adapt, is_batch_source, train_validation_split
@@ -44,8 +45,9 @@ class Trainer:
     # ----- compile ------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile=False,
-                sample_weight_mode=None, **kwargs):
+                sample_weight_mode=None, auto_scale_loss=True, **kwargs):
         from .. import optimizers
+        from ..optimizers.loss_scale_optimizer import wrap_for_policy
         if kwargs:
             raise SpecError(f"unknown compile() argument '{next(iter(kwargs))}'")
         if steps_per_execution != 1:
@@ -53,6 +55,8 @@ class Trainer:
                             f"Received: steps_per_execution={steps_per_execution}")
         names = self.output_names
         self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss:
+            self.optimizer = wrap_for_policy(self, self.optimizer)
         self.compiled_loss = CompiledLoss(loss, loss_weights, names)
         self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names, self.compiled_loss.losses)
         self.loss = loss
@@ -176,6 +180,7 @@ class Trainer:
         self.compiled_metrics.update_state(ys, _with_masks(preds, masks), sws)
 
     def _prepare_training(self):
+        autocast.refresh(self)
         params, names, seen = [], [], set()
         for w in self.trainable_weights:
             p = w.parameter
@@ -315,6 +320,7 @@ class Trainer:
         return logs if return_dict else self._flatten_in_order(logs)
 
     def _evaluate_batches(self, source, steps, device, callback_list) -> dict:
+        autocast.refresh(self)
         was_training = self.training
         self.eval()
         self.reset_metrics()
@@ -348,6 +354,7 @@ class Trainer:
         callback_list = CallbackList(list(callbacks or []), self,
                                      {"verbose": verbose, "epochs": 1, "steps": steps or source.num_batches})
         hooks = bool(callback_list.batch_callbacks)
+        autocast.refresh(self)
         was_training = self.training
         self.eval()
         chunks = []
@@ -378,6 +385,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         data = ArrayData.from_user(self, x)
+        autocast.refresh(self)
         was_training = self.training
         self.eval()
         try:
