@@ -290,3 +290,15 @@ def test_float16_overflow_skips_steps_and_lowers_the_scale_until_gradients_fit()
     assert skipped > 0 and scale == 2.0 ** (24 - skipped)  # every skipped step halved it, no growth yet
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_compile_wraps_a_float16_model_unless_told_not_to():
+    keras.config.set_dtype_policy("mixed_float16")
+    image = keras.Input((4,))
+    keras_model = keras.Model(image, keras.layers.Dense(1, dtype="float32")(keras.layers.Dense(4)(image)))
+    keras.config.set_dtype_policy("float32")
+    loaded = model_from_json(keras_model.to_json())  # a Functional config holds no model-level dtype
+    loaded.compile(optimizer="sgd", loss="mse")
+    assert isinstance(loaded.optimizer, optimizers.LossScaleOptimizer)
+    loaded.compile(optimizer="sgd", loss="mse", auto_scale_loss=False)
+    assert isinstance(loaded.optimizer, optimizers.SGD)
