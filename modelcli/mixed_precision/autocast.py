@@ -39,7 +39,9 @@ class _Region:
         call = type(self.layer).call
         device_type = _device_type(args)
         if self.autocast:
-            with torch.autocast(device_type, dtype=self.dtype):
+            # a CUDA graph capture must not keep autocast's cast weights (torch's CUDA-graph notes)
+            cache = not (device_type == "cuda" and torch.cuda.is_current_stream_capturing())
+            with torch.autocast(device_type, dtype=self.dtype, cache_enabled=cache):
                 return call(self.layer, *args, **kwargs)
         with torch.autocast(device_type, enabled=False):
             args, kwargs = tree.map_structure(self._cast, (args, kwargs))
