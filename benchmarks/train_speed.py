@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime
+import json
 import os
 import platform
 import pstats
@@ -458,6 +459,27 @@ def hand_loss_of(hand, xb, yb):
 
 
 # ----- main -----------------------------------------------------------------------------------------
+def pooled(name, args):
+    """``measure``'s rates for one workload from ``args.processes`` fresh processes, rounds concatenated
+    (each process's rounds stay paired, so per-round ratios still compare neighbours in time)."""
+    import subprocess
+    import tempfile
+
+    rates = {}
+    for _ in range(args.processes):
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            command = [sys.executable, os.path.abspath(__file__), "--workload", name, "--repeat", str(args.repeat),
+                       "--epochs", str(args.epochs), "--rates-out", out.name]
+            command += (["--threads", str(args.threads)] if args.threads else []) + \
+                (["--quick"] if args.quick else []) + (["--no-keras"] if args.no_keras else [])
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with open(out.name) as f:
+                for contender, kinds in json.load(f).items():
+                    for kind, values in kinds.items():
+                        rates.setdefault(contender, {}).setdefault(kind, []).extend(values)
+    return rates
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", action="append", choices=list(WORKLOADS),
@@ -469,6 +491,10 @@ def main():
     parser.add_argument("--no-keras", action="store_true", help="leave Keras 3 out")
     parser.add_argument("--profile", action="store_true", help="profile modelcli's fit step instead")
     parser.add_argument("--top", type=int, default=25, help="functions listed by --profile")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="measure each workload in this many fresh processes (--repeat rounds each) and pool "
+                             "the rounds: a process's memory layout alone moves a ratio by up to ±15%%")
+    parser.add_argument("--rates-out", help=argparse.SUPPRESS)  # a worker of --processes writes its rates here
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -482,15 +508,25 @@ def main():
         return
     keras3, why = (None, "--no-keras") if args.no_keras else import_keras3()
     print(f"Keras 3: {keras3.__version__ + ' (torch backend)' if keras3 else 'not run: ' + why}")
-    print(f"{args.epochs} timed epochs after 1 warm-up epoch, median of {args.repeat} interleaved rounds; "
+    rounds = args.repeat * args.processes
+    print(f"{args.epochs} timed epochs after 1 warm-up epoch, median of {rounds} interleaved rounds"
+          f"{f' ({args.processes} processes × {args.repeat})' if args.processes > 1 else ''}; "
           "ratios: the median of the rounds' own ratios")
     results = {}
     for name in names:
         w = WORKLOADS[name]
         n = w.quick_samples if args.quick else w.samples
         start = time.perf_counter()
-        results[f"{name} ({n}, batch {w.batch_size})"] = measure(w, n, args.epochs, args.repeat, keras3)
+        if args.processes > 1:
+            rates = pooled(name, args)
+        else:
+            rates = measure(w, n, args.epochs, args.repeat, keras3)
+        results[f"{name} ({n}, batch {w.batch_size})"] = rates
         print(f"  {name}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    if args.rates_out:
+        with open(args.rates_out, "w") as f:
+            json.dump(next(iter(results.values())), f)
+        return
     print("\nfit (training samples per second)\n")
     print(table(results, "fit"))
     print("\npredict (samples per second)\n")
