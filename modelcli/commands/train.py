@@ -47,26 +47,32 @@ def run(config_path=None, overrides=(), run_dir=None, resume=None, device=None, 
             import torch  # noqa: F401  (timed on its own: it is most of the start-up)
         with timings.phase("import modelcli"):
             from .. import callbacks, losses, metrics, models, optimizers  # noqa: F401
-            from ..config import load_config
-            from ..runs import find_run, load_state
+            from ..runs import load_state
         with timings.phase("config"):
-            if resume is not None:
-                if config_path is not None or run_dir is not None:
-                    raise ConfigError("--resume continues a run with the config it was started with",
-                                      where=config_path or run_dir, hint="give only: modelcli train --resume RUN")
-                run_dir = find_run(resume)
-                config = load_config(os.path.join(run_dir, "config.yaml"), overrides)
-                state = load_state(run_dir)
-            else:
-                if config_path is None:
-                    raise ConfigError("no config given", hint="modelcli train CONFIG, or modelcli train --resume RUN")
-                config = load_config(config_path, overrides)
-                state = None
+            config, run_dir = training_config(config_path, overrides, run_dir, resume)
+            state = load_state(run_dir) if resume is not None else None
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted before training started; nothing was written\n")
         return INTERRUPTED
     return _Training(config, run_dir, state, resume is not None, device, verbose, echo, timings,
                      overrides).run()
+
+
+def training_config(config_path, overrides, run_dir, resume):
+    """``(config, run_dir)``: CONFIG with the overrides, or with ``--resume RUN`` the run's own
+    config and folder (a new run's folder stays as given: None until one is chosen)."""
+    from ..config import load_config
+    from ..runs import find_run
+
+    if resume is not None:
+        if config_path is not None or run_dir is not None:
+            raise ConfigError("--resume continues a run with the config it was started with",
+                              where=config_path or run_dir, hint="give only: modelcli train --resume RUN")
+        run_dir = find_run(resume)
+        return load_config(os.path.join(run_dir, "config.yaml"), overrides), run_dir
+    if config_path is None:
+        raise ConfigError("no config given", hint="modelcli train CONFIG, or modelcli train --resume RUN")
+    return load_config(config_path, overrides), run_dir
 
 
 class _Training:

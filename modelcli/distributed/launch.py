@@ -58,21 +58,13 @@ def _prepare(config_path, overrides, run_dir, resume, device, devices) -> str:
     import warnings
 
     from .. import backend
-    from ..config import load_config
+    from ..commands.train import training_config
     from ..data import load_split
-    from ..runs import check_new_run_dir, find_run, new_run_dir
+    from ..runs import check_new_run_dir, new_run_dir
     from .replica import check_callbacks, check_data, check_model
 
-    if resume is not None:
-        if config_path is not None or run_dir is not None:
-            raise ConfigError("--resume continues a run with the config it was started with",
-                              where=config_path or run_dir, hint="give only: modelcli train --resume RUN")
-        run_dir = find_run(resume)
-        config = load_config(os.path.join(run_dir, "config.yaml"), overrides)
-    else:
-        if config_path is None:
-            raise ConfigError("no config given", hint="modelcli train CONFIG, or modelcli train --resume RUN")
-        config = load_config(config_path, overrides)
+    config, run_dir = training_config(config_path, overrides, run_dir, resume)
+    if resume is None:
         run_dir = check_new_run_dir(run_dir or new_run_dir(config.name))
     where = backend.set_device(device or config.device)
     if where.type == "cuda":
