@@ -78,6 +78,16 @@ def _class_weight(v):
         for k, w in v.items())
 
 
+class _OneOf:
+    """A check for one of a few names; ``_expect`` turns a near miss into a did-you-mean."""
+
+    def __init__(self, choices):
+        self.choices = choices
+
+    def __call__(self, value) -> bool:
+        return value in self.choices
+
+
 # fit argument -> (check, what it expects)
 FIT_ARGUMENTS = {
     "epochs": (_positive_int, "a positive integer"),
@@ -94,7 +104,7 @@ FIT_ARGUMENTS = {
     "max_queue_size": (_positive_int, "a positive integer"),
     "workers": (_positive_int, "a positive integer"),
     "use_multiprocessing": (_boolean, "true or false"),
-    "mixed_precision": (MIXED_PRECISION.__contains__, " or ".join(MIXED_PRECISION)),
+    "mixed_precision": (_OneOf(MIXED_PRECISION), " or ".join(MIXED_PRECISION)),
 }
 
 
@@ -508,9 +518,7 @@ def _check_fit(document, section):
             raise document.error(("fit", key), f"unknown fit argument '{key}'",
                                  hint=did_you_mean(key, FIT_ARGUMENTS) or f"known: {', '.join(FIT_ARGUMENTS)}")
         test, what = FIT_ARGUMENTS[key]
-        if not test(value):
-            hint = did_you_mean(value, MIXED_PRECISION) if key == "mixed_precision" else None
-            raise document.error(("fit", key), f"expected {what}, got {_show(value)}", hint=hint)
+        _expect(document, ("fit", key), value, test, what)
 
 
 def _check_data(document, section, fit, base):
@@ -604,7 +612,9 @@ def _check_keys(document, keypath, mapping, allowed):
 
 def _expect(document, keypath, value, test, what):
     if not test(value):
-        raise document.error(keypath, f"expected {what}, got {_show(value)}")
+        choices = getattr(test, "choices", None)
+        raise document.error(keypath, f"expected {what}, got {_show(value)}",
+                             hint=did_you_mean(value, choices) if choices else None)
 
 
 def _expect_mapping(document, keypath, value, what="a mapping"):
