@@ -233,22 +233,6 @@ class ArrayData(Source):
     def num_batches(self):
         return math.ceil(self.n / self.batch_size)
 
-    def split(self, fraction):
-        """(train, validation): the validation part is the last floor(n·fraction) samples, unshuffled."""
-        if not 0 < fraction < 1:
-            raise DataError(f"validation_split must be between 0 and 1, got {fraction}")
-        split_at = int(math.floor(self.n * (1.0 - fraction)))
-        if split_at == 0 or split_at == self.n:
-            raise DataError(f"Training data contains {self.n} samples, which is not sufficient to split it into "
-                            f"a validation and training set as specified by `validation_split={fraction}`")
-
-        def part(arrays, s):
-            return None if arrays is None else [None if a is None else a[s] for a in arrays]
-
-        head, tail = slice(0, split_at), slice(split_at, self.n)
-        return (ArrayData(part(self.xs, head), part(self.ys, head), part(self.sws, head)),
-                ArrayData(part(self.xs, tail), part(self.ys, tail), part(self.sws, tail)))
-
     def to_device(self, device):
         """Move everything to ``device`` once when it fits (always on CPU: that is free)."""
         self._placed_on = device

@@ -162,7 +162,7 @@ class Trainer:
     def _choose_records(self, ys, preds):
         if self.compiled_metrics.metrics is None:
             self.compiled_metrics.build(ys, preds)
-        metrics = [m for _, m, _, _ in self.compiled_metrics.metrics] + list(self.compiled_loss.trackers.values())
+        metrics = [m for _, m, _, _ in self.compiled_metrics.metrics]  # the per-output loss trackers update in the loss
         return StepRecords() if all(getattr(m, "concatenable", False) for m in metrics) else False
 
     def _flush_records(self):
