@@ -35,6 +35,11 @@ def twins(kmodel, optimizer=SGD, **compile_args):
     return kmodel, ours
 
 
+def assert_same_weights(ours, kmodel, atol=1e-6):
+    for mine, theirs in zip(ours.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(mine, np.asarray(theirs), rtol=1e-4, atol=atol)
+
+
 def assert_same_history(got, expected):
     assert sorted(got) == sorted(expected)
     for key in expected:
@@ -69,8 +74,7 @@ def test_fit_history_matches_keras(case):
         got = ours.fit(X, Y, **fit)
     assert_same_history(got.history, expected.history)
     assert got.epoch == expected.epoch
-    for mine, theirs in zip(ours.get_weights(), kmodel.get_weights()):
-        np.testing.assert_allclose(mine, np.asarray(theirs), rtol=1e-4, atol=1e-5)
+    assert_same_weights(ours, kmodel, atol=1e-5)
 
 
 @pytest.mark.parametrize("targets", ["sparse", "one-hot"])
@@ -194,8 +198,7 @@ def test_loss_scale_factor_scales_the_loss_and_unscales_the_gradients():
     kmodel, ours = twins(mlp(), optimizer=scaled, loss="mse")
     fit = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
     assert_same_history(ours.fit(X, Y, **fit).history, kmodel.fit(X, Y, **fit).history)
-    for mine, theirs in zip(ours.get_weights(), kmodel.get_weights()):
-        np.testing.assert_allclose(mine, np.asarray(theirs), rtol=1e-4, atol=1e-6)
+    assert_same_weights(ours, kmodel)
 
 
 def test_use_ema_leaves_the_moving_average_in_the_weights_after_fit():
@@ -204,8 +207,7 @@ def test_use_ema_leaves_the_moving_average_in_the_weights_after_fit():
     fit = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
     kmodel.fit(X, Y, **fit)
     ours.fit(X, Y, **fit)
-    for mine, theirs in zip(ours.get_weights(), kmodel.get_weights()):
-        np.testing.assert_allclose(mine, np.asarray(theirs), rtol=1e-4, atol=1e-6)
+    assert_same_weights(ours, kmodel)
 
 
 def test_weight_decay_skips_weights_excluded_by_their_keras_name():
@@ -216,8 +218,7 @@ def test_weight_decay_skips_weights_excluded_by_their_keras_name():
     fit = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
     kmodel.fit(X, Y, **fit)
     ours.fit(X, Y, **fit)
-    for mine, theirs in zip(ours.get_weights(), kmodel.get_weights()):
-        np.testing.assert_allclose(mine, np.asarray(theirs), rtol=1e-4, atol=1e-6)
+    assert_same_weights(ours, kmodel)
 
 
 def test_callbacks_see_the_same_hooks_as_in_keras():
