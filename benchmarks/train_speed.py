@@ -3,10 +3,14 @@
 The three contenders train the same architecture on the same in-memory random data
 with the same batch size, loss, optimizer hyperparameters and metric list, and the
 same torch (so the same threads). Each builds its model, runs one warm-up epoch, and
-then ``fit`` with ``--epochs`` epochs is timed; the contenders take turns within each
-of ``--repeat`` rounds (in a rotating order, so slow drift in the machine's load hits
-all of them alike) and the median is reported. ``predict`` on the training inputs is
-timed the same way. Keras 3 is skipped when it does not import with the torch backend.
+then ``fit`` with ``--epochs`` epochs is timed; modelcli and the hand-written loop take
+turns within each of ``--repeat`` rounds (in a rotating order, so slow drift in the
+machine's load hits both alike) and the median is reported. ``predict`` on the training
+inputs is timed the same way. Keras 3 runs afterwards, alone: it is imported only once
+modelcli and the hand-written loop have finished every workload, so neither shares a
+process with a second framework (with Keras 3 trained in the same process, the LSTM's
+modelcli/hand-written ratio came out about 5 % lower). Keras 3 is skipped when it does not
+import with the torch backend.
 
     python benchmarks/train_speed.py                       # all workloads, full size
     python benchmarks/train_speed.py --quick               # smoke run, small sizes
@@ -228,12 +232,13 @@ def import_keras3():
     return keras, None
 
 
-def contenders(workload, x, y, keras3):
+def paired_contenders(workload, x, y):
     import modelcli
-    found = [KerasLike("modelcli", modelcli, workload, x, y), HandWritten(workload, x, y)]
-    if keras3 is not None:
-        found.append(KerasLike("Keras 3", keras3, workload, x, y))
-    return found
+    return [KerasLike("modelcli", modelcli, workload, x, y), HandWritten(workload, x, y)]
+
+
+def keras_contender(keras3):
+    return lambda workload, x, y: [KerasLike("Keras 3", keras3, workload, x, y)]
 
 
 # ----- timing ---------------------------------------------------------------------------------------
@@ -243,11 +248,11 @@ def timed(fn):
     return time.perf_counter() - start
 
 
-def measure(workload, n, epochs, repeat, keras3):
+def measure(workload, n, epochs, repeat, make_contenders=paired_contenders):
     """{contender: {"fit": [samples/s...], "predict": [samples/s...]}} over ``repeat`` interleaved rounds."""
     rng = np.random.default_rng(0)
     x, y = workload.make_data(n, rng)
-    runners = contenders(workload, x, y, keras3)
+    runners = make_contenders(workload, x, y)
     for r in runners:
         r.fit(1)  # warm-up: builds the optimizer, resolves metrics, warms the allocator
         r.predict()
@@ -266,23 +271,29 @@ def median(values):
 
 
 def table(results, kind):
-    lines = [f"| workload | modelcli samples/s | hand-written samples/s | Keras 3 samples/s | modelcli/hand | "
-             f"modelcli/Keras |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [f"| workload | modelcli samples/s | hand-written samples/s | Keras 3 samples/s | modelcli/hand "
+             f"[quartiles] | modelcli/Keras |", "|---|---:|---:|---:|---:|---:|"]
     for name, rates in results.items():
         series = [rates.get(c, {}).get(kind, []) for c in ("modelcli", "hand-written", "Keras 3")]
         mc, hand, k3 = (median(v) for v in series)
         cell = lambda v: "n/a" if v is None else f"{v:,.0f}"  # noqa: E731
+        versus_keras = "n/a" if mc is None or k3 is None else f"{mc / k3:.2f}"
         lines.append(f"| {name} | {cell(mc)} | {cell(hand)} | {cell(k3)} | {paired_ratio(series[0], series[1])} | "
-                     f"{paired_ratio(series[0], series[2])} |")
+                     f"{versus_keras} |")
     return "\n".join(lines)
 
 
 def paired_ratio(ours, theirs) -> str:
-    """The median over rounds of each round's ratio: both sides of a round ran within seconds of
-    each other, so the machine's slow swings in load cancel out of the ratio."""
+    """The median over rounds of each round's ratio, with the rounds' quartiles in brackets: both
+    sides of a round ran within seconds of each other, so the machine's slow swings in load cancel
+    out of the ratio, and the quartiles show what the short bursts leave."""
     if not ours or not theirs:
         return "n/a"
-    return f"{statistics.median(a / b for a, b in zip(ours, theirs)):.2f}"
+    ratios = [a / b for a, b in zip(ours, theirs)]
+    if len(ratios) < 4:
+        return f"{statistics.median(ratios):.2f}"
+    low, mid, high = statistics.quantiles(ratios, n=4)
+    return f"{mid:.2f} [{low:.2f}–{high:.2f}]"
 
 
 def spread(results):
@@ -471,13 +482,28 @@ def pooled(name, args):
             command = [sys.executable, os.path.abspath(__file__), "--workload", name, "--repeat", str(args.repeat),
                        "--epochs", str(args.epochs), "--rates-out", out.name]
             command += (["--threads", str(args.threads)] if args.threads else []) + \
-                (["--quick"] if args.quick else []) + (["--no-keras"] if args.no_keras else [])
+                (["--quick"] if args.quick else [])
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             with open(out.name) as f:
                 for contender, kinds in json.load(f).items():
                     for kind, values in kinds.items():
                         rates.setdefault(contender, {}).setdefault(kind, []).extend(values)
     return rates
+
+
+def keras_rounds(names, args, results):
+    """Keras 3 alone, after modelcli and the hand-written loop are done: ``--repeat`` rounds per workload."""
+    keras3, why = (None, "--no-keras") if args.no_keras else import_keras3()
+    if keras3 is None:
+        print(f"Keras 3: not run: {why}")
+        return
+    print(f"Keras 3: {keras3.__version__} (torch backend), median of {args.repeat} rounds, run after the others")
+    for name, key in zip(names, results):
+        w = WORKLOADS[name]
+        start = time.perf_counter()
+        results[key].update(measure(w, w.quick_samples if args.quick else w.samples, args.epochs, args.repeat,
+                                    keras_contender(keras3)))
+        print(f"  {name}, Keras 3: {time.perf_counter() - start:.0f} s", file=sys.stderr)
 
 
 def main():
@@ -506,27 +532,23 @@ def main():
             w = WORKLOADS[name]
             profile_workload(w, w.quick_samples if args.quick else w.samples, args.epochs, args.repeat, args.top)
         return
-    keras3, why = (None, "--no-keras") if args.no_keras else import_keras3()
-    print(f"Keras 3: {keras3.__version__ + ' (torch backend)' if keras3 else 'not run: ' + why}")
     rounds = args.repeat * args.processes
-    print(f"{args.epochs} timed epochs after 1 warm-up epoch, median of {rounds} interleaved rounds"
-          f"{f' ({args.processes} processes × {args.repeat})' if args.processes > 1 else ''}; "
-          "ratios: the median of the rounds' own ratios")
+    print(f"{args.epochs} timed epochs after 1 warm-up epoch; modelcli and hand-written: median of {rounds} "
+          f"interleaved rounds{f' ({args.processes} processes × {args.repeat})' if args.processes > 1 else ''}, "
+          "ratios the median of the rounds' own ratios [quartiles]")
     results = {}
     for name in names:
         w = WORKLOADS[name]
         n = w.quick_samples if args.quick else w.samples
         start = time.perf_counter()
-        if args.processes > 1:
-            rates = pooled(name, args)
-        else:
-            rates = measure(w, n, args.epochs, args.repeat, keras3)
+        rates = pooled(name, args) if args.processes > 1 else measure(w, n, args.epochs, args.repeat)
         results[f"{name} ({n}, batch {w.batch_size})"] = rates
         print(f"  {name}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
     if args.rates_out:
         with open(args.rates_out, "w") as f:
             json.dump(next(iter(results.values())), f)
         return
+    keras_rounds(names, args, results)
     print("\nfit (training samples per second)\n")
     print(table(results, "fit"))
     print("\npredict (samples per second)\n")
