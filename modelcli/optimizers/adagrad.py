@@ -26,6 +26,14 @@ class Adagrad(Optimizer):
     def _slot_initial_value(self, name):
         return self.initial_accumulator_value if name == "accumulator" else 0.0
 
+    def sparse_update_step(self, rows, values, param, slots, lr):
+        # Rows without gradient keep their accumulator and weight.
+        accumulator = slots["accumulator"]
+        touched = accumulator.index_select(0, rows).add_(values * values)
+        accumulator.index_copy_(0, rows, touched)
+        denominator = touched.add_(self.epsilon).sqrt_()
+        param.index_copy_(0, rows, param.index_select(0, rows).addcdiv_(values * lr, denominator, value=-1))
+
     def update_step(self, grads, params, slots, lr):
         accumulators = slots["accumulator"]
         torch._foreach_add_(accumulators, torch._foreach_mul(grads, grads))

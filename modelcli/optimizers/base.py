@@ -232,12 +232,46 @@ class Optimizer:
 
     def _update(self, grads, params, slots, decayed) -> None:
         lr = self.learning_rate
+        if any(g.is_sparse for g in grads):
+            self._update_sparse_rows(grads, params, slots, lr)
+            return
         grads = self._clip(grads)
         if self.weight_decay:
             to_decay = params if all(decayed) else [p for p, d in zip(params, decayed) if d]
             if to_decay:
                 torch._foreach_mul_(to_decay, self._factor("decay", lr))
         self.update_step(grads, params, slots, lr)
+
+    # -- row-sparse gradients (trainer/sparse_rows.py) ---------------------------------------------
+
+    def supports_sparse_rows(self) -> bool:
+        """Whether a row-sparse gradient can be applied exactly as its dense form would be: the
+        update must leave a parameter alone where its gradient is zero, and nothing may need the
+        whole gradient (clipping, weight decay, loss scaling, accumulation)."""
+        return type(self).sparse_update_step is not Optimizer.sparse_update_step and not (
+            self.clipnorm or self.clipvalue or self.global_clipnorm or self.weight_decay
+            or self.loss_scale_factor or self.gradient_accumulation_steps) and self._exact_on_zero_gradient()
+
+    def _exact_on_zero_gradient(self) -> bool:
+        return True
+
+    def sparse_update_step(self, rows, values, param, slots, lr) -> None:
+        """Keras's update of ``param`` for a gradient that is ``values`` on ``rows`` (unique) and
+        zero elsewhere; ``slots[name]`` is the parameter's slot tensor."""
+        raise NotImplementedError
+
+    def _update_sparse_rows(self, grads, params, slots, lr) -> None:
+        if not self.supports_sparse_rows():
+            raise ValueError(f"{type(self).__name__} with these settings cannot apply a sparse gradient; "
+                             "pass dense gradients (F.embedding(..., sparse=False))")
+        dense = [i for i, g in enumerate(grads) if not g.is_sparse]
+        if dense:
+            self.update_step(*_pick(dense, grads, params, slots), lr)
+        for i, g in enumerate(grads):
+            if g.is_sparse:
+                g = g.coalesce()
+                self.sparse_update_step(g.indices()[0], g.values(), params[i],
+                                        {name: values[i] for name, values in slots.items()}, lr)
 
     # -- numbers that change from step to step ---------------------------------------------------
 
@@ -440,6 +474,12 @@ def addcdiv_(targets, numerators, denominators, factor) -> None:
         torch._foreach_addcdiv_(targets, torch._foreach_mul(numerators, factor), denominators)
     else:
         torch._foreach_addcdiv_(targets, numerators, denominators, value=factor)
+
+
+def _pick(index, grads, params, slots):
+    """``update_step``'s arguments restricted to the weights at ``index``."""
+    return ([grads[i] for i in index], [params[i] for i in index],
+            {name: [values[i] for i in index] for name, values in slots.items()})
 
 
 def _sums_of_squares(grads) -> list[torch.Tensor]:

@@ -57,6 +57,19 @@ class RMSprop(Optimizer):
         else:
             addcdiv_(params, grads, denominators, -lr)
 
+    def _exact_on_zero_gradient(self):
+        return self.momentum == 0 and not self.centered  # else every row moves every step
+
+    def sparse_update_step(self, rows, values, param, slots, lr):
+        # Rows without gradient: v ← ρ·v, w unchanged (the dense update adds exact zeros there).
+        lr = self._factor("lr", float(lr))
+        velocity = slots["velocity"]
+        velocity.mul_(self.rho)
+        touched = velocity.index_select(0, rows).addcmul_(values, values, value=1 - self.rho)
+        velocity.index_copy_(0, rows, touched)
+        denominator = touched.add_(self.epsilon).sqrt_()
+        param.index_copy_(0, rows, param.index_select(0, rows).addcdiv_(values, denominator, value=-lr))
+
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
                 "epsilon": self.epsilon, "centered": self.centered}

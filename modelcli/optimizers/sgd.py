@@ -26,6 +26,12 @@ class SGD(Optimizer):
     def _slot_groups(self):
         return (("momentum",),) if self.momentum != 0 else ()
 
+    def _exact_on_zero_gradient(self):
+        return self.momentum == 0  # with momentum every row keeps moving
+
+    def sparse_update_step(self, rows, values, param, slots, lr):
+        param.index_add_(0, rows, values, alpha=-lr)
+
     def update_step(self, grads, params, slots, lr):
         if self.momentum == 0:
             torch._foreach_add_(params, grads, alpha=-lr)

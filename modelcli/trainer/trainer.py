@@ -25,6 +25,7 @@ from ..mixed_precision import autocast
 from ..utils.packing import unpack_x_y_sample_weight
 from .compile_utils import CompiledLoss, CompiledMetrics
 from .data_adapter import ArrayData, EpochIterator, adapt, is_batch_source, train_validation_split
+from . import sparse_rows
 from .inputs import output_keys
 from .step_capture import train_step_for
 from .step_records import StepRecords
@@ -41,6 +42,7 @@ class Trainer:
     stop_training = False
     _activity_regularized = False  # compile() looks; predict() on an uncompiled model needs no penalties
     _records = None
+    _sparse_embeddings = ()  # Embedding layers trained with row-sparse gradients (sparse_rows.plan)
 
     # ----- compile ------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -130,7 +132,11 @@ class Trainer:
         """Forward, loss, backward, optimizer, constraints: the part ``step_capture`` records as a CUDA graph."""
         for p in self._trainable_params:
             p.grad = None
-        preds, masks, loss = self._loss_step(xs, ys, sws, True)
+        if self._sparse_embeddings:
+            with sparse_rows.gradients(self._sparse_embeddings):
+                preds, masks, loss = self._loss_step(xs, ys, sws, True)
+        else:
+            preds, masks, loss = self._loss_step(xs, ys, sws, True)
         self.optimizer.scale_loss(loss).backward()
         self.optimizer.apply()
         for w in self._constrained:
@@ -192,6 +198,7 @@ class Trainer:
         if getattr(self.optimizer, "_built_for", None) is not self:
             self.optimizer.build(params, names=names)
             self.optimizer._built_for = self
+        self._sparse_embeddings = sparse_rows.plan(self)
 
     # ----- results --------------------------------------------------------------------------------
     def _results(self) -> dict:

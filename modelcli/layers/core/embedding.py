@@ -17,6 +17,7 @@ from ..reshaping._spatial import positive_int
 @register_layer("Embedding")
 class Embedding(Layer):
     default_input_dtype = "int32"  # a Sequential starting here builds an integer input
+    sparse_gradient = False  # fit turns it on around its forward pass: trainer/sparse_rows.py
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, **kwargs):
         super().__init__(**kwargs)  # the base also takes Keras 2's input_length, which changes nothing
@@ -34,7 +35,7 @@ class Embedding(Layer):
     def call(self, inputs):
         if inputs.is_floating_point():  # Keras casts non-integer ids to int32 (truncation)
             inputs = inputs.to(torch.int64)
-        return F.embedding(inputs, self.embeddings)
+        return F.embedding(inputs, self.embeddings, sparse=self.sparse_gradient)
 
     def compute_mask(self, inputs, mask=None):
         return inputs != 0 if self.mask_zero else None
