@@ -26,6 +26,9 @@ class Adagrad(Optimizer):
     def _slot_initial_value(self, name):
         return self.initial_accumulator_value if name == "accumulator" else 0.0
 
+    def _exact_on_zero_gradient(self):
+        return True
+
     def sparse_update_step(self, rows, values, param, slots, lr):
         # Rows without gradient keep their accumulator and weight.
         accumulator = slots["accumulator"]

@@ -248,12 +248,14 @@ class Optimizer:
         """Whether a row-sparse gradient can be applied exactly as its dense form would be: the
         update must leave a parameter alone where its gradient is zero, and nothing may need the
         whole gradient (clipping, weight decay, loss scaling, accumulation)."""
-        return type(self).sparse_update_step is not Optimizer.sparse_update_step and not (
+        return self._exact_on_zero_gradient() and not (
             self.clipnorm or self.clipvalue or self.global_clipnorm or self.weight_decay
-            or self.loss_scale_factor or self.gradient_accumulation_steps) and self._exact_on_zero_gradient()
+            or self.loss_scale_factor or self.gradient_accumulation_steps)
 
     def _exact_on_zero_gradient(self) -> bool:
-        return True
+        """True where the subclass writes ``sparse_update_step`` and, with these settings, rows
+        whose gradient is zero keep their weights (a slot may still decay, as RMSprop's does)."""
+        return False
 
     def sparse_update_step(self, rows, values, param, slots, lr) -> None:
         """Keras's update of ``param`` for a gradient that is ``values`` on ``rows`` (unique) and
