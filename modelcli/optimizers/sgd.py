@@ -32,18 +32,30 @@ class SGD(Optimizer):
     def sparse_update_step(self, rows, values, param, slots, lr):
         param.index_add_(0, rows, values, alpha=-lr)
 
+    graph_safe = True
+
     def update_step(self, grads, params, slots, lr):
+        lr = self._factor("lr", float(lr))
         if self.momentum == 0:
-            torch._foreach_add_(params, grads, alpha=-lr)
+            _subtract_scaled(params, grads, lr)
             return
         momentums = slots["momentum"]
         torch._foreach_mul_(momentums, self.momentum)
-        torch._foreach_add_(momentums, grads, alpha=-lr)
+        _subtract_scaled(momentums, grads, lr)
         if self.nesterov:
-            torch._foreach_add_(params, grads, alpha=-lr)
+            _subtract_scaled(params, grads, lr)
             torch._foreach_add_(params, momentums, alpha=self.momentum)
         else:
             torch._foreach_add_(params, momentums)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+def _subtract_scaled(targets, values, lr) -> None:
+    """``targets −= lr · values``. A captured step's ``lr`` is a device tensor, which ``alpha``
+    cannot take: the product is formed first, so it may round once more than the fused eager op."""
+    if isinstance(lr, torch.Tensor):
+        torch._foreach_sub_(targets, torch._foreach_mul(values, lr))
+    else:
+        torch._foreach_add_(targets, values, alpha=-lr)
