@@ -215,8 +215,9 @@ def test_step_factors_are_the_numbers_the_eager_update_uses():
     assert optimizers.RMSprop(learning_rate=0.05).step_factors() == {"lr": 0.05}
 
 
-def test_capture_is_off_unless_asked_for_until_a_gpu_has_checked_it(monkeypatch):
+def test_capture_is_on_by_default_on_cuda_only(monkeypatch):
     monkeypatch.delenv("MODELCLI_CUDA_GRAPHS", raising=False)
     model = mlp()
     model.compile(optimizer="adam", loss="mse")
-    assert refusal(model, CUDA) == "turned off"
+    assert refusal(model, CUDA) is None
+    assert refusal(model, torch.device("cpu")) == "not on CUDA"

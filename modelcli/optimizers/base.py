@@ -471,8 +471,10 @@ def addcdiv_(targets, numerators, denominators, factor) -> None:
     ``factor`` is a float in an eager step; in a captured one it is a device tensor, which
     ``addcdiv``'s ``value`` cannot take, so the numerators are scaled first. On the CPU that is
     bit for bit the same (its kernel computes ``value·t1/t2`` in that order; tests/test_step_capture.py
-    checks it); a CUDA kernel may round differently, which ``benchmarks/gpu_check.py`` reports."""
-    if isinstance(factor, torch.Tensor):
+    checks it). CUDA's kernel rounds the fused form differently, so on CUDA the eager step scales
+    first too: eager and captured steps then give the same bits, and a run that resumes (its first
+    steps eager) continues exactly as the uninterrupted one."""
+    if isinstance(factor, torch.Tensor) or (targets and targets[0].is_cuda):
         torch._foreach_addcdiv_(targets, torch._foreach_mul(numerators, factor), denominators)
     else:
         torch._foreach_addcdiv_(targets, numerators, denominators, value=factor)

@@ -54,8 +54,9 @@ class SGD(Optimizer):
 
 def _subtract_scaled(targets, values, lr) -> None:
     """``targets −= lr · values``. A captured step's ``lr`` is a device tensor, which ``alpha``
-    cannot take: the product is formed first, so it may round once more than the fused eager op."""
-    if isinstance(lr, torch.Tensor):
+    cannot take, so the product is formed first; on CUDA the eager step does the same, so both give
+    the same bits (on the CPU the eager step keeps the fused op, as Keras's torch backend runs it)."""
+    if isinstance(lr, torch.Tensor) or (targets and targets[0].is_cuda):
         torch._foreach_sub_(targets, torch._foreach_mul(values, lr))
     else:
         torch._foreach_add_(targets, values, alpha=-lr)

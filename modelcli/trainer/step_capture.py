@@ -25,9 +25,10 @@ on CUDA), ``off`` (never; ``compile(run_eagerly=True)`` too), ``emulate`` (the s
 static-buffer step with the body run eagerly instead of replayed, on any device: how
 the tests exercise this machinery on a CPU).
 
-The default is ``off`` for now: the capture itself has not yet run on a GPU (only
-``emulate`` has, on the CPU). ``benchmarks/gpu_check.py`` compares captured and eager
-weights on a GPU; once it has, the default becomes ``auto``.
+The default is ``auto``. ``benchmarks/gpu_check.py`` checked it on an H200: every full
+batch replayed, weights within 1e-7 of the eager step after an epoch, and 5× to 9× the
+hand-written eager loop (``benchmarks/README.md``); ``tests/test_step_capture_cuda.py``
+compares captured and eager training on a GPU.
 """
 from __future__ import annotations
 
@@ -41,12 +42,12 @@ from ..errors import ConfigError
 
 WARMUP_STEPS = 3
 MODES = ("auto", "off", "emulate")
-DEFAULT_MODE = "off"  # "auto" once benchmarks/gpu_check.py has checked a real capture (see the docstring)
+DEFAULT_MODE = "auto"
 _warned: set[str] = set()
 
 
 def mode() -> str:
-    """``MODELCLI_CUDA_GRAPHS``: auto, off (the default for now), or emulate."""
+    """``MODELCLI_CUDA_GRAPHS``: auto (the default), off, or emulate."""
     value = os.environ.get("MODELCLI_CUDA_GRAPHS", DEFAULT_MODE).strip().lower()
     value = {"0": "off", "false": "off", "1": "auto", "on": "auto"}.get(value, value)
     if value not in MODES:
