@@ -16,3 +16,13 @@ import pytest  # noqa: E402
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _device_chosen_afresh():
+    """A test that pins the device (``--device cpu`` through the CLI in-process, ``backend.set_device``)
+    must not leave it pinned for the tests that follow in the same process."""
+    yield
+    from modelcli import backend
+
+    backend.set_device(None)

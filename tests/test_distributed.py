@@ -54,7 +54,7 @@ def folder(tmp_path_factory):
 
 
 def train(folder, *args, check=True):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}  # CPU workers (gloo), also on a GPU host
     result = subprocess.run([sys.executable, "-m", "modelcli", "train", *args, "-v", "0"], cwd=folder, env=env,
                             capture_output=True, text=True, timeout=300)
     if check:
@@ -152,11 +152,11 @@ def test_batch_normalization_and_backup_and_restore_are_refused(folder, tmp_path
     (tmp_path / "bn.yaml").write_text((folder / "train.yaml").read_text()
                                       .replace("mlp.json", str(tmp_path / "bn.json"))
                                       .replace("data.npz", str(folder / "data.npz")))
-    result = CliRunner().invoke(main, ["train", str(tmp_path / "bn.yaml"), "--devices", "2",
+    result = CliRunner().invoke(main, ["train", str(tmp_path / "bn.yaml"), "--devices", "2", "--device", "cpu",
                                        "--run-dir", str(tmp_path / "a")])
     assert result.exit_code == 2 and "(BatchNormalization) would compute its batch statistics" in result.output
     backup = [f"--set=callbacks=[{{class_name: BackupAndRestore, config: {{backup_dir: {tmp_path / 'b'}}}}}]"]
-    result = CliRunner().invoke(main, ["train", str(folder / "train.yaml"), "--devices", "2", *backup,
+    result = CliRunner().invoke(main, ["train", str(folder / "train.yaml"), "--devices", "2", "--device", "cpu", *backup,
                                        "--run-dir", str(tmp_path / "c")])
     assert result.exit_code == 2 and "BackupAndRestore cannot back up a run on several devices" in result.output
 
@@ -193,7 +193,7 @@ def worker_pid(parent, rank):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the worker's pid in /proc")
 def test_a_killed_worker_stops_the_run_and_resume_finishes_it_as_if_uninterrupted(folder, two):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}  # CPU workers (gloo), also on a GPU host
     process = subprocess.Popen([sys.executable, "-m", "modelcli", "train", "train.yaml", "--run-dir", "killed",
                                 "--devices", "2", "-v", "0"], cwd=folder, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)

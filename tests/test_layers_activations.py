@@ -35,7 +35,7 @@ def test_relu_matches_keras(x, kwargs):
 
 def test_relu_at_the_threshold_gives_zero_as_keras():
     out = layers.ReLU(threshold=1.0, negative_slope=0.5)(np.array([[0.0, 1.0, 2.0]], "float32"))
-    np.testing.assert_allclose(out.numpy(), [[-0.5, 0.0, 2.0]])
+    np.testing.assert_allclose(out.cpu().numpy(), [[-0.5, 0.0, 2.0]])
 
 
 @pytest.mark.parametrize("kwargs, where", [({"max_value": -1}, "max_value"), ({"negative_slope": -0.1}, "negative_slope"),
@@ -59,7 +59,7 @@ def test_leaky_relu_reads_keras2_alpha_and_writes_negative_slope():
     keras2 = {"class_name": "LeakyReLU", "config": {"name": "leaky", "trainable": True, "dtype": "float32",
                                                      "alpha": 0.1}}
     layer = deserialize_layer(keras2)
-    np.testing.assert_allclose(layer(np.array([[-2.0, 3.0]], "float32")).numpy(), [[-0.2, 3.0]])
+    np.testing.assert_allclose(layer(np.array([[-2.0, 3.0]], "float32")).cpu().numpy(), [[-0.2, 3.0]])
     config = layer.get_config()
     assert config["negative_slope"] == 0.1 and "alpha" not in config
     assert keras.layers.LeakyReLU.from_config(config).negative_slope == 0.1
@@ -129,7 +129,7 @@ def test_softmax_matches_keras(rng, axis):
 def test_softmax_with_mask_matches_keras(rng, mask):
     x = rng.normal(size=(3, 4)).astype("float32")
     expected = keras.ops.convert_to_numpy(keras.layers.Softmax()(x, mask=mask))
-    got = layers.Softmax()(x, mask=torch.as_tensor(mask)).numpy()
+    got = layers.Softmax()(x, mask=torch.as_tensor(mask)).cpu().numpy()
     np.testing.assert_allclose(got, expected, atol=1e-6)
     assert np.all(got[np.broadcast_to(mask, x.shape) == 0] == 0)  # masked out, fully masked rows too
 
@@ -137,7 +137,7 @@ def test_softmax_with_mask_matches_keras(rng, mask):
 def test_softmax_takes_the_mask_an_eager_tensor_carries(rng):
     scores = torch.as_tensor(rng.normal(size=(1, 4)).astype("float32"))
     scores._keras_mask = torch.tensor([[True, True, False, False]])  # as a masking layer leaves it
-    probs = layers.Softmax()(scores).numpy()
+    probs = layers.Softmax()(scores).cpu().numpy()
     assert probs[0, 2:].tolist() == [0.0, 0.0] and abs(probs.sum() - 1) < 1e-6
 
 
@@ -153,7 +153,7 @@ def test_thresholded_relu_reads_keras2_config():
     keras2 = {"class_name": "ThresholdedReLU", "config": {"name": "t", "trainable": True, "dtype": "float32",
                                                            "theta": 0.5}}
     layer = deserialize_layer(keras2)
-    out = layer(np.array([[-1.0, 0.5, 0.6, 2.0]], "float32")).numpy()
+    out = layer(np.array([[-1.0, 0.5, 0.6, 2.0]], "float32")).cpu().numpy()
     np.testing.assert_allclose(out, [[0.0, 0.0, 0.6, 2.0]])  # x where x > theta, else 0
     assert layer.get_config()["theta"] == 0.5
 

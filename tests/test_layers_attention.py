@@ -95,8 +95,8 @@ def test_keras_masks_carried_by_query_and_value_match_keras(rng, dropout, call_k
     query._keras_mask, value._keras_mask = masks  # ...so put them back
     got, expected = (got, expected) if isinstance(got, tuple) else ((got,), (expected,))
     for mine, theirs in zip(got, expected):
-        np.testing.assert_allclose(mine.detach().numpy(), to_numpy(theirs), atol=1e-5)
-    np.testing.assert_array_equal(got[0]._keras_mask.numpy(), to_numpy(expected[0]._keras_mask))
+        np.testing.assert_allclose(mine.detach().cpu().numpy(), to_numpy(theirs), atol=1e-5)
+    np.testing.assert_array_equal(got[0]._keras_mask.cpu().numpy(), to_numpy(expected[0]._keras_mask))
 
 
 def test_self_attention_over_an_embedding_mask_in_a_functional_model_matches_keras(rng, tmp_path):

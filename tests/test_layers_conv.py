@@ -103,7 +103,7 @@ def test_conv2d_keeps_keras_kernel_layout_over_a_torch_native_parameter():
     kernel = np.arange(2 * 3 * 4 * 5, dtype="float32").reshape(2, 3, 4, 5)
     layer.set_weights([kernel, np.zeros(5, "float32")])
     np.testing.assert_array_equal(layer.get_weights()[0], kernel)
-    np.testing.assert_array_equal(layer.kernel[4, 1].detach().numpy(), kernel[:, :, 1, 4])
+    np.testing.assert_array_equal(layer.kernel[4, 1].detach().cpu().numpy(), kernel[:, :, 1, 4])
 
 
 def test_conv_weights_have_keras_names_and_train():
@@ -191,7 +191,7 @@ def test_depthwise_kernel_is_keras_kh_kw_in_multiplier_over_a_grouped_torch_weig
     layer.set_weights([kernel, np.zeros(8, "float32")])
     np.testing.assert_array_equal(layer.get_weights()[0], kernel)
     # output channel c·2 + m is input channel c through kernel[..., c, m]
-    np.testing.assert_array_equal(layer.depthwise_kernel[2 * 3 + 1, 0].detach().numpy(), kernel[:, :, 3, 1])
+    np.testing.assert_array_equal(layer.depthwise_kernel[2 * 3 + 1, 0].detach().cpu().numpy(), kernel[:, :, 3, 1])
 
 
 def test_depthwise_constraint_writes_through_the_keras_view(rng):

@@ -48,9 +48,9 @@ def test_embedding_mask_zero_mask_equals_keras():
     keras_layer = keras.layers.Embedding(6, 2, mask_zero=True)
     ours = assert_layer_matches_keras(keras_layer, ids)
     expected = keras.ops.convert_to_numpy(keras_layer.compute_mask(ids))
-    np.testing.assert_array_equal(ours.compute_mask(torch.as_tensor(ids)).numpy(), expected)
+    np.testing.assert_array_equal(ours.compute_mask(torch.as_tensor(ids)).cpu().numpy(), expected)
     # An eager call carries the mask on to the next layer.
-    np.testing.assert_array_equal(ours(ids)._keras_mask.numpy(), expected)
+    np.testing.assert_array_equal(ours(ids)._keras_mask.cpu().numpy(), expected)
 
 
 def test_embedding_without_mask_zero_has_no_mask():
@@ -113,13 +113,13 @@ def test_masking_matches_keras_outputs_and_mask(rng, mask_value):
     ours = assert_layer_matches_keras(keras_layer, x)
     expected = keras.ops.convert_to_numpy(keras_layer.compute_mask(x))
     out = ours(x)
-    np.testing.assert_array_equal(out._keras_mask.numpy(), expected)
+    np.testing.assert_array_equal(out._keras_mask.cpu().numpy(), expected)
     assert expected.tolist() == [[True, False, True, True, True], [True, True, True, False, False]]
 
 
 def test_masking_zeroes_masked_steps():
     x = np.array([[[2.0, 2.0], [1.0, 2.0]]], "float32")
-    np.testing.assert_array_equal(layers.Masking(2.0)(x).numpy(), [[[0.0, 0.0], [1.0, 2.0]]])
+    np.testing.assert_array_equal(layers.Masking(2.0)(x).cpu().numpy(), [[[0.0, 0.0], [1.0, 2.0]]])
 
 
 def test_masking_config_and_shape():
@@ -160,7 +160,7 @@ def test_noise_layers_are_the_identity_at_inference_as_in_keras(rng, make, shape
     keras_layer = make()
     x = rng.normal(size=shape).astype("float32")
     ours = assert_layer_matches_keras(keras_layer, x)
-    np.testing.assert_array_equal(ours(x).numpy(), x)
+    np.testing.assert_array_equal(ours(x).cpu().numpy(), x)
     assert roundtrip(ours) == keras_layer.get_config()
     assert ours.compute_output_shape((None,) + shape[1:]) == tuple(keras_layer.compute_output_shape((None,) + shape[1:]))
     mask = torch.ones(shape[:2], dtype=torch.bool)
@@ -172,7 +172,7 @@ def test_dropout_when_training_zeroes_rate_and_scales_the_rest():
     out = layers.Dropout(0.3)(x, training=True)
     dropped = (out == 0).float().mean().item()
     assert abs(dropped - 0.3) < 0.02
-    np.testing.assert_allclose(out[out != 0].numpy(), 1 / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(out[out != 0].cpu().numpy(), 1 / 0.7, rtol=1e-6)
 
 
 def test_dropout_noise_shape_shares_the_draw_along_size_one_axes():

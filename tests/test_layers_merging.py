@@ -50,7 +50,7 @@ def test_dot_matches_keras(rng, axes, shapes, normalize):
 
 def test_dot_normalized_is_the_cosine_similarity():
     out = layers.Dot(axes=1, normalize=True)([np.array([[3.0, 4.0]], "float32"), np.array([[4.0, 3.0]], "float32")])
-    np.testing.assert_allclose(out.numpy(), [[24 / 25]], rtol=1e-6)
+    np.testing.assert_allclose(out.cpu().numpy(), [[24 / 25]], rtol=1e-6)
 
 
 @pytest.mark.parametrize("name, kwargs, shapes", [
@@ -86,8 +86,8 @@ def test_functional_helpers_build_the_layer_and_call_it(rng):
     for helper, expected in [(layers.add, x + y), (layers.subtract, x - y), (layers.multiply, x * y),
                              (layers.average, (x + y) / 2), (layers.maximum, np.maximum(x, y)),
                              (layers.minimum, np.minimum(x, y)), (layers.concatenate, np.concatenate([x, y], -1))]:
-        np.testing.assert_allclose(helper([x, y]).numpy(), expected, rtol=1e-6)
-    np.testing.assert_allclose(layers.dot([x, y], axes=1, normalize=False).numpy(),
+        np.testing.assert_allclose(helper([x, y]).cpu().numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(layers.dot([x, y], axes=1, normalize=False).cpu().numpy(),
                                (x * y).sum(1, keepdims=True), rtol=1e-5)
 
 
@@ -110,13 +110,13 @@ def test_masked_inputs_give_keras_values_and_output_mask(rng, name, kwargs, mask
     keras_layer = getattr(keras.layers, name)(**kwargs)
     expected = keras_layer(inputs)
     got = deserialize_layer(keras_spec(keras_layer))(inputs)
-    np.testing.assert_allclose(got.numpy(), to_numpy(expected), atol=1e-6)
+    np.testing.assert_allclose(got.cpu().numpy(), to_numpy(expected), atol=1e-6)
     expected_mask = getattr(expected, "_keras_mask", None)
     got_mask = getattr(got, "_keras_mask", None)
     if expected_mask is None:
         assert got_mask is None
     else:
-        np.testing.assert_array_equal(got_mask.numpy(), to_numpy(expected_mask))
+        np.testing.assert_array_equal(got_mask.cpu().numpy(), to_numpy(expected_mask))
 
 
 def test_merge_mask_is_the_or_of_the_input_masks():

@@ -26,7 +26,7 @@ def _assert_one_training_call_matches(keras_layer, x, rng, mask=None):
     extra = {} if mask is None else {"mask": mask}
     expected = to_numpy(keras_layer(x, training=True, **extra))
     got = ours(x, training=True, **({} if mask is None else {"mask": torch.as_tensor(mask)}))
-    np.testing.assert_allclose(got.detach().numpy(), expected, atol=1e-5)
+    np.testing.assert_allclose(got.detach().cpu().numpy(), expected, atol=1e-5)
     for mine, theirs in zip(ours.get_weights(), keras_layer.get_weights()):
         np.testing.assert_allclose(mine, to_numpy(theirs), rtol=1e-6, atol=1e-6)
     return ours
@@ -75,7 +75,7 @@ def test_batch_norm_with_trainable_false_runs_in_inference_mode_like_keras(rng):
     ours(x)
     ours.set_weights(keras_layer.get_weights())
     before = ours.get_weights()
-    got = ours(x, training=True).detach().numpy()
+    got = ours(x, training=True).detach().cpu().numpy()
     np.testing.assert_allclose(got, to_numpy(keras_layer(x, training=True)), atol=1e-5)
     np.testing.assert_array_equal(ours.get_weights()[2], before[2])
     assert ours.trainable_weights == []
@@ -87,7 +87,7 @@ def test_batch_norm_gradients_flow_through_the_batch_statistics():
     layer(x, training=True).sum().backward()
     # The output of a batch-normalized feature sums to beta · n whatever x is: d/dx is 0.
     assert torch.allclose(x.grad, torch.zeros_like(x), atol=1e-5)
-    assert torch.allclose(layer.beta.grad, torch.full((3,), 8.0))
+    assert torch.allclose(layer.beta.grad.cpu(), torch.full((3,), 8.0))
 
 
 def test_batch_norm_reads_a_keras2_config_and_writes_keras3_keys():
@@ -145,7 +145,7 @@ def test_layer_norm_matches_keras(rng, kwargs):
 def test_layer_norm_over_a_middle_axis_normalizes_each_position(rng):
     # Keras's torch backend cannot run this one (F.layer_norm wants trailing axes); check the maths.
     x = rng.normal(size=(2, 3, 4)).astype("float32")
-    out = layers.LayerNormalization(axis=1, epsilon=0.0)(x).detach().numpy()
+    out = layers.LayerNormalization(axis=1, epsilon=0.0)(x).detach().cpu().numpy()
     expected = (x - x.mean(1, keepdims=True)) / x.std(1, keepdims=True)
     np.testing.assert_allclose(out, expected, atol=1e-5)
 

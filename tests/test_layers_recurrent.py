@@ -63,8 +63,8 @@ def test_mask_from_an_embedding_reaches_the_lstm(rng):
     tensor = torch.as_tensor(vectors)
     tensor._keras_mask = torch.as_tensor(ids != 0)  # what an Embedding(mask_zero=True) attaches
     out = ours(tensor)
-    np.testing.assert_allclose(out.detach().numpy(), to_numpy(keras_lstm(vectors, mask=ids != 0)), atol=1e-5)
-    assert torch.equal(out._keras_mask, torch.as_tensor(ids != 0))
+    np.testing.assert_allclose(out.detach().cpu().numpy(), to_numpy(keras_lstm(vectors, mask=ids != 0)), atol=1e-5)
+    assert torch.equal(out._keras_mask.cpu(), torch.as_tensor(ids != 0))
 
 
 @pytest.mark.parametrize("keras_layer", [
@@ -116,8 +116,8 @@ def test_fused_kernel_and_step_loop_agree_in_values_and_gradients(cls, mask_name
         layer.zero_grad()
         outputs = layer(inputs, **call_kwargs)
         sum(o.square().sum() for o in outputs).backward()
-        results.append(([o.detach().numpy() for o in outputs],
-                        [p.grad.numpy().copy() for p in layer.parameters()]))
+        results.append(([o.detach().cpu().numpy() for o in outputs],
+                        [p.grad.cpu().numpy().copy() for p in layer.parameters()]))
     (fused_out, fused_grads), (loop_out, loop_grads) = results
     for a, b in zip(fused_out + fused_grads, loop_out + loop_grads):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-4)
@@ -347,7 +347,7 @@ def test_keras2_rnn_variants_match_tf_keras():
     f = run_with_weights(model["bidirectional_1"], inputs)
     g, g_back = run_with_weights(model["bidirectional_2"], f)
     got = torch.cat([b, b_state, c, c_h, c_c, d, e, g, g_back], dim=-1)
-    np.testing.assert_allclose(got.detach().numpy(), data["y0"], atol=1e-5)
+    np.testing.assert_allclose(got.detach().cpu().numpy(), data["y0"], atol=1e-5)
 
 
 def test_keras2_masked_lstm_timeseries_matches_tf_keras():
@@ -359,10 +359,10 @@ def test_keras2_masked_lstm_timeseries_matches_tf_keras():
     x = run_with_weights(model["lstm"], inputs, mask=mask)
     x = run_with_weights(model["simple_rnn"], x, mask=mask)
     per_step = run_with_weights(model["per_step"], x)
-    np.testing.assert_allclose(per_step.detach().numpy(), data["y0"], atol=1e-5)
+    np.testing.assert_allclose(per_step.detach().cpu().numpy(), data["y0"], atol=1e-5)
     weights = mask[..., None].float()
     masked_mean = (x * weights).sum(1) / weights.sum(1)
-    np.testing.assert_allclose(masked_mean.detach().numpy(), data["y1"], atol=1e-5)
+    np.testing.assert_allclose(masked_mean.detach().cpu().numpy(), data["y1"], atol=1e-5)
 
 
 def test_keras2_masked_text_bigru_matches_tf_keras():
@@ -376,7 +376,7 @@ def test_keras2_masked_text_bigru_matches_tf_keras():
     x = run_with_weights(model["bidirectional_1"], x, mask=mask)
     x = run_with_weights(model["gru_1"], x, mask=mask)
     probabilities = run_with_weights(model["dense"], x)
-    np.testing.assert_allclose(probabilities.detach().numpy(), data["y0"], atol=1e-5)
+    np.testing.assert_allclose(probabilities.detach().cpu().numpy(), data["y0"], atol=1e-5)
 
 
 def test_keras2_graph_passing_initial_states_after_the_sequence(x, rng):
@@ -412,7 +412,7 @@ def test_input_dropout_mask_is_shared_by_every_timestep(rng):
     inputs = rng.uniform(1, 2, size=(64, 5, 3)).astype("float32")
     layer = layers.SimpleRNN(3, activation="linear", use_bias=False, kernel_initializer="identity",
                              recurrent_initializer="zeros", dropout=0.5, return_sequences=True)
-    ratio = (layer(inputs, training=True) / torch.as_tensor(inputs)).detach().numpy()
+    ratio = (layer(inputs, training=True).cpu() / torch.as_tensor(inputs)).detach().numpy()
     np.testing.assert_allclose(ratio, np.broadcast_to(ratio[:, :1], ratio.shape), atol=1e-6)
     assert set(np.round(np.unique(ratio), 5)) == {0.0, 2.0}
 

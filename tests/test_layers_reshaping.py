@@ -33,7 +33,7 @@ def test_flatten_matches_keras(rng, data_format):
 
 def test_flatten_channels_first_orders_like_channels_last():
     x = np.arange(2 * 3 * 2, dtype="float32").reshape(1, 3, 2, 2)  # (batch, C, H, W)
-    out = layers.Flatten(data_format="channels_first")(x).numpy()
+    out = layers.Flatten(data_format="channels_first")(x).cpu().numpy()
     np.testing.assert_array_equal(out[0], x[0].transpose(1, 2, 0).reshape(-1))
 
 
@@ -99,7 +99,7 @@ def test_up_sampling2d_matches_keras(rng, interpolation, data_format):
 def test_up_sampling2d_bilinear_uses_half_pixel_centres():
     """Keras's bilinear resize equals torch's align_corners=False: [0, 1] -> [0, .25, .75, 1]."""
     x = np.array([0.0, 1.0], "float32").reshape(1, 1, 2, 1)
-    out = layers.UpSampling2D((1, 2), interpolation="bilinear")(x).numpy()
+    out = layers.UpSampling2D((1, 2), interpolation="bilinear")(x).cpu().numpy()
     np.testing.assert_allclose(out.reshape(-1), [0.0, 0.25, 0.75, 1.0])
 
 

@@ -132,7 +132,7 @@ def _step_both(keras_opt, ours, keras_vars, params, grads):
     keras_opt.apply([keras.ops.convert_to_tensor(g) for g in grads], keras_vars)
     ours.apply([torch.as_tensor(g) for g in grads])
     for p, v in zip(params, keras_vars):
-        np.testing.assert_allclose(p.detach().numpy(), keras.ops.convert_to_numpy(v), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(p.detach().cpu().numpy(), keras.ops.convert_to_numpy(v), rtol=1e-6, atol=1e-7)
     mine = [np.asarray(t) for t in ours.variables]
     theirs = [keras.ops.convert_to_numpy(v) for v in keras_opt.variables]
     assert len(mine) == len(theirs)

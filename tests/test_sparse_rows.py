@@ -6,8 +6,16 @@ import pytest
 import torch
 
 import modelcli
-from modelcli import layers, optimizers
+from modelcli import backend, layers, optimizers
 from modelcli.trainer import sparse_rows
+
+
+@pytest.fixture(autouse=True)
+def on_the_cpu():
+    """Row-sparse updates are a CPU path (on CUDA the dense backward is cheap): pin the CPU on GPU hosts too."""
+    backend.set_device("cpu")
+    yield
+    backend.set_device(None)
 
 
 def text_model(embedding_kwargs=None):

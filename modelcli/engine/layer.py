@@ -195,8 +195,10 @@ class Layer(torch.nn.Module):
         return outputs
 
     def _call_eager(self, args, kwargs):
-        args = tree.map_structure(self._to_tensor, args)
-        kwargs = {k: tree.map_structure(self._to_tensor, v) for k, v in kwargs.items()}
+        device = self._device()
+        to_tensor = lambda value: self._to_tensor(value, device)  # noqa: E731
+        args = tree.map_structure(to_tensor, args)
+        kwargs = {k: tree.map_structure(to_tensor, v) for k, v in kwargs.items()}
         self._maybe_build(args, kwargs)
         if vars(self).get("_autocast_plan") != dtype_policies.version():
             from ..mixed_precision.autocast import plan
@@ -221,15 +223,25 @@ class Layer(torch.nn.Module):
             outputs._keras_mask = out_mask
         return outputs
 
-    def _to_tensor(self, value):
+    @staticmethod
+    def _to_tensor(value, device):
+        """A call's argument as a tensor on the layer's device. A tensor on another device moves
+        there with its mask, as Keras's torch backend moves it: a model on CUDA can be called with
+        CPU tensors as well as NumPy arrays."""
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
         if isinstance(value, torch.Tensor):
+            if value.device == device:
+                return value
+            mask = getattr(value, "_keras_mask", None)
+            value = value.to(device)
+            if mask is not None:
+                value._keras_mask = mask.to(device)
             return value
         array = np.asarray(value)
         if array.dtype == np.float64:
             array = array.astype(np.float32)
-        return torch.as_tensor(array, device=self._device())
+        return torch.as_tensor(array, device=device)
 
     def _device(self) -> torch.device:
         for p in self.parameters():
