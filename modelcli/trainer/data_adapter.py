@@ -269,7 +269,8 @@ class ArrayData(Source):
         def take(a):
             if a is None:
                 return None
-            part = a[index]
+            # index_select, not a[index]: the same gather at a fraction of advanced indexing's host cost
+            part = a[index] if isinstance(index, slice) else a.index_select(0, index)
             return part if device is None or part.device == device else part.to(device, non_blocking=True)
         return ([take(a) for a in self.xs], None if self.ys is None else [take(a) for a in self.ys],
                 None if self.sws is None else [take(a) for a in self.sws])
