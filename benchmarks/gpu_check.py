@@ -48,10 +48,44 @@ from modelcli import backend, models  # noqa: E402
 from modelcli.trainer.step_capture import WARMUP_STEPS, WholeStepCapture  # noqa: E402
 
 KERAS2 = os.path.join(ROOT, "tests", "fixtures", "keras2", "tf221")
-GPU_SAMPLES = {"mlp": 30000, "cnn": 6400, "lstm": 3200, "tiny_mlp": 16000}  # sized for < 4 minutes on an H100
-SMOKE_SAMPLES = {"mlp": 256, "cnn": 128, "lstm": 64, "tiny_mlp": 256}
-BF16_WORKLOADS = ("mlp", "cnn")
+GPU_SAMPLES = {"mlp": 30000, "cnn": 6400, "lstm": 3200, "tiny_mlp": 16000,  # sized for < 4 minutes on an H100
+               "mlp_wide": 20480, "cnn_wide": 10240}
+SMOKE_SAMPLES = {"mlp": 256, "cnn": 128, "lstm": 64, "tiny_mlp": 256, "mlp_wide": 128, "cnn_wide": 64}
+BF16_WORKLOADS = ("mlp", "cnn", "mlp_wide", "cnn_wide")
 EPOCHS = 3  # per timed fit call (1 with --smoke)
+
+
+# ----- wide workloads: where the arithmetic, not the launches, sets the step time --------------------
+def mlp_wide_keras(K):
+    return K.Sequential([K.Input((784,)), K.layers.Dense(4096, activation="relu"),
+                         K.layers.Dense(4096, activation="relu"), K.layers.Dense(10, activation="softmax")])
+
+
+def mlp_wide_torch():
+    nn = torch.nn
+    return nn.Sequential(nn.Linear(784, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 10))
+
+
+def cnn_wide_keras(K):
+    return K.Sequential([K.Input((28, 28, 1)), K.layers.Conv2D(64, 3, activation="relu"), K.layers.MaxPooling2D(),
+                         K.layers.Conv2D(128, 3, activation="relu"), K.layers.MaxPooling2D(), K.layers.Flatten(),
+                         K.layers.Dense(10, activation="softmax")])
+
+
+def cnn_wide_torch():
+    nn = torch.nn
+    return nn.Sequential(nn.Conv2d(1, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(64, 128, 3), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(128 * 5 * 5, 10))
+
+
+WIDE = {
+    "mlp_wide": train_speed.Workload("mlp_wide", 20480, 2048, 1024, train_speed.mnist_like, mlp_wide_keras,
+                                     mlp_wide_torch, "sparse_categorical_crossentropy", "adam", "sparse"),
+    "cnn_wide": train_speed.Workload("cnn_wide", 10240, 1024, 512, train_speed.mnist_images, cnn_wide_keras,
+                                     cnn_wide_torch, "sparse_categorical_crossentropy", "adam", "sparse",
+                                     torch_layout=WORKLOADS["cnn"].torch_layout),
+}
+ALL_WORKLOADS = {**WORKLOADS, **WIDE}
 
 
 # ----- parity ---------------------------------------------------------------------------------------
@@ -110,12 +144,13 @@ class Modelcli:
 
 
 class ModelcliBf16(Modelcli):
-    """modelcli eager with every layer under the ``mixed_bfloat16`` policy (autocast, float32 weights)."""
+    """modelcli with every layer under the ``mixed_bfloat16`` policy (autocast, float32 weights),
+    eager (``graphs="off"``) or captured (``"auto"``)."""
 
-    def __init__(self, workload, x, y):
+    def __init__(self, workload, x, y, graphs="off"):
         modelcli.mixed_precision.set_global_policy("mixed_bfloat16")
         try:
-            super().__init__("modelcli bf16", workload, x, y, "off")
+            super().__init__("modelcli bf16" + (" captured" if graphs == "auto" else ""), workload, x, y, graphs)
         finally:
             modelcli.mixed_precision.set_global_policy(None)
 
@@ -226,6 +261,8 @@ def contenders(workload, x, y, device):
         found.append(HandGraphed(workload, x, y, device))
     if workload.name in BF16_WORKLOADS:
         found += [ModelcliBf16(workload, x, y), HandBf16(workload, x, y, device)]
+        if cuda:
+            found.append(ModelcliBf16(workload, x, y, "auto"))
     return found
 
 
@@ -289,28 +326,53 @@ def capture_drift(workload, n, device):
 
 
 # ----- report ---------------------------------------------------------------------------------------
-COLUMNS = ["modelcli eager", "modelcli captured", "hand-written", "hand-written CUDA graph", "modelcli bf16",
-           "hand-written bf16"]
+FP32 = ["modelcli eager", "modelcli captured", "hand-written", "hand-written CUDA graph"]
+BF16 = [("modelcli eager", "modelcli bf16"), ("hand-written", "hand-written bf16"),
+        ("modelcli captured", "modelcli bf16 captured")]
+COLUMNS = FP32 + [bf16 for _, bf16 in BF16]
+
+
+def _cell(v):
+    return "n/a" if v is None else f"{v:,.0f}"
+
+
+def _ratio(a, b):
+    return "n/a" if a is None or b is None else f"{a / b:.2f}"
 
 
 def speed_table(results):
-    cell = lambda v: "n/a" if v is None else f"{v:,.0f}"  # noqa: E731
-    ratio = lambda a, b: "n/a" if a is None or b is None else f"{a / b:.2f}"  # noqa: E731
-    mib = lambda v: "n/a" if v is None else f"{v / 2**20:,.0f}"  # noqa: E731
-    lines = ["| workload | " + " | ".join(f"{c} samples/s" for c in COLUMNS) +
-             " | eager/hand | captured/hand | hand graph/hand | modelcli bf16/eager | hand bf16/hand | "
-             "peak MiB (" + ", ".join(COLUMNS) + ") | modelcli captured: graph replays per epoch | capture Δw |",
-             "|---|" + "---:|" * (len(COLUMNS) + 7)]
+    """float32 samples/s and the ratios to the hand-written eager loop, with the capture's replays and Δw."""
+    lines = ["| workload | " + " | ".join(f"{c} samples/s" for c in FP32) +
+             " | eager/hand | captured/hand | hand graph/hand | modelcli captured: graph replays / steps per fit "
+             "| capture Δw |", "|---|" + "---:|" * (len(FP32) + 5)]
     for name, (rates, drift) in results.items():
         rate = {c: rates.get(c, (None,))[0] for c in COLUMNS}
         hand = rate["hand-written"]
-        peaks = ", ".join(mib(rates.get(c, (None, None))[1]) for c in COLUMNS)
         replays = rates.get("modelcli captured", (None, None, "n/a"))[2]
-        lines.append(f"| {name} | " + " | ".join(cell(rate[c]) for c in COLUMNS) + " | "
-                     f"{ratio(rate['modelcli eager'], hand)} | {ratio(rate['modelcli captured'], hand)} | "
-                     f"{ratio(rate['hand-written CUDA graph'], hand)} | "
-                     f"{ratio(rate['modelcli bf16'], rate['modelcli eager'])} | {ratio(rate['hand-written bf16'], hand)} | "
-                     f"{peaks} | {replays} | {drift:.1e} |")
+        lines.append(f"| {name} | " + " | ".join(_cell(rate[c]) for c in FP32) + " | " +
+                     " | ".join(_ratio(rate[c], hand) for c in FP32 if c != "hand-written") +
+                     f" | {replays} | {drift:.1e} |")
+    return "\n".join(lines)
+
+
+def bf16_table(results):
+    """Each contender under bf16 autocast against itself in float32."""
+    lines = ["| workload | " + " | ".join(f"{fp32} → bf16 samples/s" for fp32, _ in BF16) + " | " +
+             " | ".join(f"{bf16} / {fp32}" for fp32, bf16 in BF16) + " |", "|---|" + "---:|" * (2 * len(BF16))]
+    for name, (rates, _) in results.items():
+        rate = {c: rates.get(c, (None,))[0] for c in COLUMNS}
+        if all(rate[bf16] is None for _, bf16 in BF16):
+            continue
+        lines.append(f"| {name} | " + " | ".join(f"{_cell(rate[a])} → {_cell(rate[b])}" for a, b in BF16) + " | " +
+                     " | ".join(_ratio(rate[b], rate[a]) for a, b in BF16) + " |")
+    return "\n".join(lines)
+
+
+def memory_table(results):
+    mib = lambda v: "n/a" if v is None else f"{v / 2**20:,.0f}"  # noqa: E731
+    lines = ["| workload | " + " | ".join(COLUMNS) + " |", "|---|" + "---:|" * len(COLUMNS)]
+    for name, (rates, _) in results.items():
+        lines.append(f"| {name} | " + " | ".join(mib(rates.get(c, (None, None))[1]) for c in COLUMNS) + " |")
     return "\n".join(lines)
 
 
@@ -318,7 +380,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="on the CPU with tiny sizes (a few seconds)")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved timing rounds; medians are reported")
-    parser.add_argument("--workload", action="append", choices=list(WORKLOADS), help="default: all")
+    parser.add_argument("--workload", action="append", choices=list(ALL_WORKLOADS),
+                        help="default: all but the wide ones with --smoke")
     parser.add_argument("--out", help="also write the report to this file")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -335,8 +398,8 @@ def main(argv=None):
     for source, model, diff in parity_rows(device, args.smoke):
         lines.append(f"| {source} | {model} | {'n/a' if diff is None else f'{diff:.2e}'} |")
     results = {}
-    for workload_name in args.workload or list(WORKLOADS):
-        w = WORKLOADS[workload_name]
+    for workload_name in args.workload or list(WORKLOADS if args.smoke else ALL_WORKLOADS):
+        w = ALL_WORKLOADS[workload_name]
         n = (SMOKE_SAMPLES if args.smoke else GPU_SAMPLES)[workload_name]
         results[f"{workload_name} ({n}, batch {w.batch_size})"] = (
             measure(w, n, 1 if args.smoke else args.repeat, device, 1 if args.smoke else EPOCHS),
@@ -346,6 +409,8 @@ def main(argv=None):
               "", speed_table(results), "",
               "capture Δw: " + ("captured" if device.type == "cuda" else "emulated capture (no CUDA)") +
               " against eager, one unshuffled epoch from the same weights.", "",
+              "## mixed_bfloat16 against float32 (same rounds)", "", bf16_table(results), "",
+              "## peak GPU memory (MiB) over each contender's timed fits", "", memory_table(results), "",
               f"Total {time.perf_counter() - started:.0f} s."]
     report = "\n".join(lines)
     print(report)

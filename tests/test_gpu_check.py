@@ -16,10 +16,20 @@ def test_smoke_run_writes_parity_and_speed_tables(tmp_path):
     assert "# gpu_check: CPU (--smoke)" in report
     parity = [line for line in report.splitlines() if line.startswith("| Keras")]
     assert parity and all(line.endswith("| 0.00e+00 |") for line in parity)  # CPU against CPU: identical
-    speed = [line for line in report.splitlines() if line.startswith(("| mlp", "| cnn", "| lstm", "| tiny_mlp"))]
-    assert len(speed) == 4
+    speed = [line for line in section(report, "## fit samples/s") if line.startswith("| ") and "workload" not in line]
+    assert [line.split()[1] for line in speed] == ["mlp", "cnn", "lstm", "tiny_mlp"]
     for line in speed:
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells[2] == "n/a"  # no capture without CUDA
         assert float(cells[1].replace(",", "")) > 0 and float(cells[3].replace(",", "")) > 0
         assert cells[-1] == "0.0e+00"  # the emulated capture trains exactly like the eager step
+    bf16 = [line for line in section(report, "## mixed_bfloat16") if line.startswith(("| mlp", "| cnn"))]
+    assert len(bf16) == 2 and all("→" in line for line in bf16)
+
+
+def section(report, heading):
+    """The lines of the report's section that starts with ``heading``, up to the next heading."""
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return lines[start + 1:end]
