@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import functools
 import glob
 import os
 import statistics
@@ -56,33 +57,15 @@ EPOCHS = 3  # per timed fit call (1 with --smoke)
 
 
 # ----- wide workloads: where the arithmetic, not the launches, sets the step time --------------------
-def mlp_wide_keras(K):
-    return K.Sequential([K.Input((784,)), K.layers.Dense(4096, activation="relu"),
-                         K.layers.Dense(4096, activation="relu"), K.layers.Dense(10, activation="softmax")])
-
-
-def mlp_wide_torch():
-    nn = torch.nn
-    return nn.Sequential(nn.Linear(784, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 10))
-
-
-def cnn_wide_keras(K):
-    return K.Sequential([K.Input((28, 28, 1)), K.layers.Conv2D(64, 3, activation="relu"), K.layers.MaxPooling2D(),
-                         K.layers.Conv2D(128, 3, activation="relu"), K.layers.MaxPooling2D(), K.layers.Flatten(),
-                         K.layers.Dense(10, activation="softmax")])
-
-
-def cnn_wide_torch():
-    nn = torch.nn
-    return nn.Sequential(nn.Conv2d(1, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(64, 128, 3), nn.ReLU(),
-                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(128 * 5 * 5, 10))
-
-
 WIDE = {
-    "mlp_wide": train_speed.Workload("mlp_wide", 20480, 2048, 1024, train_speed.mnist_like, mlp_wide_keras,
-                                     mlp_wide_torch, "sparse_categorical_crossentropy", "adam", "sparse"),
-    "cnn_wide": train_speed.Workload("cnn_wide", 10240, 1024, 512, train_speed.mnist_images, cnn_wide_keras,
-                                     cnn_wide_torch, "sparse_categorical_crossentropy", "adam", "sparse",
+    "mlp_wide": train_speed.Workload("mlp_wide", 20480, 2048, 1024, train_speed.mnist_like,
+                                     functools.partial(train_speed.mlp_keras, widths=(4096, 4096)),
+                                     functools.partial(train_speed.mlp_torch, widths=(4096, 4096)),
+                                     "sparse_categorical_crossentropy", "adam", "sparse"),
+    "cnn_wide": train_speed.Workload("cnn_wide", 10240, 1024, 512, train_speed.mnist_images,
+                                     functools.partial(train_speed.cnn_keras, filters=(64, 128)),
+                                     functools.partial(train_speed.cnn_torch, filters=(64, 128)),
+                                     "sparse_categorical_crossentropy", "adam", "sparse",
                                      torch_layout=WORKLOADS["cnn"].torch_layout),
 }
 ALL_WORKLOADS = {**WORKLOADS, **WIDE}

@@ -87,24 +87,25 @@ def small_features(n, rng):
     return rng.standard_normal((n, 20), dtype=np.float32), rng.integers(0, 2, (n, 1)).astype(np.float32)
 
 
-def mlp_keras(K):
-    return K.Sequential([K.Input((784,)), K.layers.Dense(256, activation="relu"),
-                         K.layers.Dense(128, activation="relu"), K.layers.Dense(10, activation="softmax")])
+def mlp_keras(K, widths=(256, 128)):
+    return K.Sequential([K.Input((784,)), K.layers.Dense(widths[0], activation="relu"),
+                         K.layers.Dense(widths[1], activation="relu"), K.layers.Dense(10, activation="softmax")])
 
 
-def mlp_torch():
-    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+def mlp_torch(widths=(256, 128)):
+    return nn.Sequential(nn.Linear(784, widths[0]), nn.ReLU(), nn.Linear(widths[0], widths[1]), nn.ReLU(),
+                         nn.Linear(widths[1], 10))
 
 
-def cnn_keras(K):
-    return K.Sequential([K.Input((28, 28, 1)), K.layers.Conv2D(16, 3, activation="relu"), K.layers.MaxPooling2D(),
-                         K.layers.Conv2D(32, 3, activation="relu"), K.layers.MaxPooling2D(), K.layers.Flatten(),
-                         K.layers.Dense(10, activation="softmax")])
+def cnn_keras(K, filters=(16, 32)):
+    return K.Sequential([K.Input((28, 28, 1)), K.layers.Conv2D(filters[0], 3, activation="relu"),
+                         K.layers.MaxPooling2D(), K.layers.Conv2D(filters[1], 3, activation="relu"),
+                         K.layers.MaxPooling2D(), K.layers.Flatten(), K.layers.Dense(10, activation="softmax")])
 
 
-def cnn_torch():
-    return nn.Sequential(nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3), nn.ReLU(),
-                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 5 * 5, 10))
+def cnn_torch(filters=(16, 32)):
+    return nn.Sequential(nn.Conv2d(1, filters[0], 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(filters[0], filters[1], 3),
+                         nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(filters[1] * 5 * 5, 10))
 
 
 def lstm_keras(K):
