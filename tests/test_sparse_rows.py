@@ -87,6 +87,18 @@ def test_the_dense_update_stays_where_rows_without_gradient_still_move(optimizer
     assert list(model._sparse_embeddings) == []
 
 
+def test_several_devices_keep_the_table_dense(monkeypatch):
+    """The replicas' all-reduce sums dense gradients, so a worker of a DDP run never plans sparse rows."""
+    from modelcli.distributed import context
+
+    model = text_model()
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+    model._prepare_training()
+    assert sparse_rows.plan(model) == [model.layers[0]]
+    monkeypatch.setattr(context, "_world", context.World(rank=1, size=2))
+    assert sparse_rows.plan(model) == []
+
+
 def test_the_table_is_chosen_and_a_users_own_loop_still_gets_dense_gradients():
     x, y = data()
     model = text_model()

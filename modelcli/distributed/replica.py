@@ -98,21 +98,14 @@ class Replica:
 
     def train_step(self, xs, ys, sws) -> None:
         """``Trainer._train_step`` with the gradients summed over the workers before the update."""
-        model = self.model
-        params = model._trainable_params
-        for p in params:
-            p.grad = None
-        n = xs[0].shape[0]
-        if n:
-            preds, masks, loss = model._loss_step(xs, ys, sws, True)
-            _refuse_masks(masks)
-            model.optimizer.scale_loss(loss).backward()
-        self._sum_gradients(params, n)
-        model.optimizer.apply()
-        for w in model._constrained:
-            w.apply_constraint()
-        if n:
-            model._track_train_step(xs, ys, sws, preds, masks, loss)
+        outputs = self.model._train_update(xs, ys, sws, before_update=self._before_update)
+        if outputs is not None:
+            self.model._track_train_step(xs, ys, sws, *outputs)
+
+    def _before_update(self, outputs, n) -> None:
+        if outputs is not None:
+            _refuse_masks(outputs[1])
+        self._sum_gradients(self.model._trainable_params, n)
 
     def test_step(self, xs, ys, sws) -> None:
         """``Trainer._test_step``; a worker with no share of the batch has nothing to add."""

@@ -11,12 +11,14 @@ gradient's sum over repeated tokens may round differently (it is summed in sorte
 
 ``plan`` picks the tables this applies to when training starts; the trainer asks for the
 row-sparse gradient only around its own forward pass (``gradients``), so a user's own loop
-around the model, even after ``fit``, still sees dense ``.grad`` tensors.
+around the model, even after ``fit``, still sees dense ``.grad`` tensors. Under several
+devices the tables stay dense: the replicas' all-reduce sums dense gradients.
 """
 from __future__ import annotations
 
 import contextlib
 
+from ..distributed import context
 from ..layers.core.embedding import Embedding
 
 ENABLED = True  # tests turn it off to compare with the dense update
@@ -26,6 +28,8 @@ def plan(model) -> list[Embedding]:
     """The Embedding layers whose tables train with row-sparse gradients in this model's fit."""
     optimizer = model.optimizer
     if not ENABLED or getattr(model, "_jit_compile", False) or not optimizer.supports_sparse_rows():
+        return []
+    if context.world().distributed:  # the replica's all-reduce sums dense gradients
         return []
     trainable = {id(p) for p in model._trainable_params}
     owners = {}

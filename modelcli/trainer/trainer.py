@@ -128,19 +128,30 @@ class Trainer:
     def _train_step(self, xs, ys, sws):
         self._track_train_step(xs, ys, sws, *self._train_update(xs, ys, sws))
 
-    def _train_update(self, xs, ys, sws):
-        """Forward, loss, backward, optimizer, constraints: the part ``step_capture`` records as a CUDA graph."""
+    def _train_update(self, xs, ys, sws, before_update=None):
+        """Forward, loss, backward, optimizer, constraints: the part ``step_capture`` records as a CUDA graph.
+
+        Returns ``(preds, masks, loss)``, or None for an empty batch: a DDP worker whose share of
+        the last batch is empty computes nothing but still takes the update. ``before_update(outputs,
+        n)`` runs between backward and the update; a DDP replica sums the workers' gradients there."""
         for p in self._trainable_params:
             p.grad = None
+        n = xs[0].shape[0]
+        outputs = self._forward_backward(xs, ys, sws) if n else None
+        if before_update is not None:
+            before_update(outputs, n)
+        self.optimizer.apply()
+        for w in self._constrained:
+            w.apply_constraint()
+        return outputs
+
+    def _forward_backward(self, xs, ys, sws):
         if self._sparse_embeddings:
             with sparse_rows.gradients(self._sparse_embeddings):
                 preds, masks, loss = self._loss_step(xs, ys, sws, True)
         else:
             preds, masks, loss = self._loss_step(xs, ys, sws, True)
         self.optimizer.scale_loss(loss).backward()
-        self.optimizer.apply()
-        for w in self._constrained:
-            w.apply_constraint()
         return preds, masks, loss
 
     def _track_train_step(self, xs, ys, sws, preds, masks, loss):
