@@ -33,3 +33,14 @@ def section(report, heading):
     start = next(i for i, line in enumerate(lines) if line.startswith(heading))
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     return lines[start + 1:end]
+
+
+def test_profile_smoke_reports_host_ops_per_contender(tmp_path):
+    out = tmp_path / "profile.md"
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "gpu_profile.py"), "--smoke",
+                          "--workload", "tiny_mlp", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = out.read_text()
+    assert [line.split(":")[0] for line in report.splitlines() if line.startswith("### ")] == [
+        "### modelcli eager", "### hand-written"]
+    assert "| aten::addmm |" in report  # the dense layers' forward shows among the host ops
