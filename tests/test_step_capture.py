@@ -90,6 +90,8 @@ def replays(monkeypatch):
     (mlp, "adam"),
     (cnn, "rmsprop"),
     (mlp, optimizers.AdamW(learning_rate=optimizers.schedules.ExponentialDecay(0.01, 3, 0.5))),
+    (mlp, optimizers.Adagrad(learning_rate=optimizers.schedules.ExponentialDecay(0.05, 3, 0.5))),
+    (cnn, optimizers.Adamax(learning_rate=0.01, weight_decay=0.01)),
 ])
 def test_emulated_capture_trains_bit_for_bit_like_the_eager_step(monkeypatch, replays, model_fn, optimizer):
     eager = train(monkeypatch, "off", model_fn, optimizer if isinstance(optimizer, str)
@@ -101,10 +103,13 @@ def test_emulated_capture_trains_bit_for_bit_like_the_eager_step(monkeypatch, re
     assert_identical(eager, emulated)
 
 
-@pytest.mark.parametrize("optimizer", [lambda: "sgd", lambda: optimizers.SGD(0.05, momentum=0.9, nesterov=True)])
-def test_emulated_sgd_trains_like_the_eager_step_to_one_rounding(monkeypatch, replays, optimizer):
-    """SGD's captured update forms lr·g before subtracting it (``alpha`` takes no tensor), where the
-    eager op fuses the two: the same training up to a rounding step per update."""
+@pytest.mark.parametrize("optimizer", [
+    lambda: "sgd", lambda: optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+    lambda: optimizers.Adadelta(learning_rate=optimizers.schedules.ExponentialDecay(1.0, 3, 0.5)),
+], ids=["sgd", "sgd-nesterov", "adadelta-schedule"])
+def test_emulated_fused_alpha_updates_train_like_the_eager_step_to_one_rounding(monkeypatch, replays, optimizer):
+    """SGD's and Adadelta's captured updates form lr·step before adding it (``alpha`` takes no
+    tensor), where the eager CPU op fuses the two: the same training up to a rounding per update."""
     eager = train(monkeypatch, "off", mlp, optimizer())
     emulated = train(monkeypatch, "emulate", mlp, optimizer())
     assert replays and emulated[3] == eager[3]
@@ -150,9 +155,9 @@ def test_masked_outputs_fall_back_to_the_eager_step(monkeypatch, replays):
     assert not replays
 
 
-def test_capture_is_chosen_on_cuda_for_adam_rmsprop_and_sgd(monkeypatch):
+def test_capture_is_chosen_on_cuda_for_every_optimizer_but_nadam(monkeypatch):
     monkeypatch.setenv("MODELCLI_CUDA_GRAPHS", "auto")
-    for optimizer in ("adam", "adamw", "rmsprop", "sgd"):
+    for optimizer in ("adam", "adamw", "rmsprop", "sgd", "adagrad", "adamax", "adadelta"):
         model = mlp()
         model.compile(optimizer=optimizer, loss="mse")
         assert refusal(model, CUDA) is None
@@ -160,7 +165,7 @@ def test_capture_is_chosen_on_cuda_for_adam_rmsprop_and_sgd(monkeypatch):
 
 
 @pytest.mark.parametrize("compile_args, reason", [
-    ({"optimizer": "adagrad"}, "Adagrad: its update needs the host every step"),
+    ({"optimizer": "nadam"}, "Nadam: its update needs the host every step"),
     ({"optimizer": optimizers.Adam(gradient_accumulation_steps=2)}, "gradient_accumulation_steps"),
     ({"optimizer": optimizers.Adam(use_ema=True)}, "use_ema"),
 ])

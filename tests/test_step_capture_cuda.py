@@ -41,7 +41,9 @@ def train(monkeypatch, graphs_mode, model_fn, optimizer, **fit_args):
 
 
 @pytest.mark.parametrize("model_fn, optimizer", [(mlp_without_dropout, "adam"), (cnn, "rmsprop"),
-                                                 (mlp_without_dropout, "adamw"), (cnn, "sgd")])
+                                                 (mlp_without_dropout, "adamw"), (cnn, "sgd"),
+                                                 (cnn, "adagrad"), (mlp_without_dropout, "adamax"),
+                                                 (mlp_without_dropout, "adadelta")])
 def test_the_captured_step_trains_as_the_eager_step_on_cuda(monkeypatch, replays, model_fn, optimizer):
     eager = train(monkeypatch, "off", model_fn, optimizer)
     assert not replays

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import OPTIMIZERS, Optimizer
+from .base import OPTIMIZERS, Optimizer, add_scaled_
 
 
 @OPTIMIZERS.register("Adadelta")
@@ -23,6 +23,8 @@ class Adadelta(Optimizer):
         self.rho = rho
         self.epsilon = epsilon
 
+    graph_safe = True
+
     def update_step(self, grads, params, slots, lr):
         rho = self.rho
         grad_avg, delta_avg = slots["accumulated_grad"], slots["accumulated_delta_var"]
@@ -34,7 +36,7 @@ class Adadelta(Optimizer):
         torch._foreach_neg_(deltas)
         torch._foreach_mul_(delta_avg, rho)
         torch._foreach_add_(delta_avg, torch._foreach_mul(deltas, deltas), alpha=1 - rho)
-        torch._foreach_add_(params, deltas, alpha=lr)
+        add_scaled_(params, deltas, self._factor("lr", float(lr)))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -37,7 +37,10 @@ class Adagrad(Optimizer):
         denominator = touched.add_(self.epsilon).sqrt_()
         param.index_copy_(0, rows, param.index_select(0, rows).addcdiv_(values * lr, denominator, value=-1))
 
+    graph_safe = True
+
     def update_step(self, grads, params, slots, lr):
+        lr = self._factor("lr", float(lr))
         accumulators = slots["accumulator"]
         torch._foreach_add_(accumulators, torch._foreach_mul(grads, grads))
         denominators = torch._foreach_sqrt(torch._foreach_add(accumulators, self.epsilon))

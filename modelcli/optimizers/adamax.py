@@ -24,8 +24,17 @@ class Adamax(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
+    graph_safe = True
+
+    def _factor_names(self):
+        return super()._factor_names() + ("bias_correction",)
+
+    def _bias_correction_factor(self, lr) -> float:
+        return float(1 - torch.pow(float32(self.beta_1), float32(self.iterations + 1)))
+
     def update_step(self, grads, params, slots, lr):
-        bias_correction = float(1 - torch.pow(float32(self.beta_1), float32(self.iterations + 1)))
+        bias_correction = self._factor("bias_correction", lr)
+        lr = self._factor("lr", float(lr))
         m, u = slots["momentum"], slots["norm"]
         torch._foreach_mul_(m, self.beta_1)
         torch._foreach_add_(m, grads, alpha=1 - self.beta_1)

@@ -480,6 +480,16 @@ def addcdiv_(targets, numerators, denominators, factor) -> None:
         torch._foreach_addcdiv_(targets, numerators, denominators, value=factor)
 
 
+def add_scaled_(targets, values, factor) -> None:
+    """``targets += factor · values`` over lists of tensors. ``alpha`` takes no device tensor (a
+    captured step's factor), so there the product is formed first; on CUDA the eager step does the
+    same, so both give the same bits (on the CPU it keeps the fused op, as Keras's torch backend runs it)."""
+    if isinstance(factor, torch.Tensor) or (targets and targets[0].is_cuda):
+        torch._foreach_add_(targets, torch._foreach_mul(values, factor))
+    else:
+        torch._foreach_add_(targets, values, alpha=factor)
+
+
 def _pick(index, grads, params, slots):
     """``update_step``'s arguments restricted to the weights at ``index``."""
     return ([grads[i] for i in index], [params[i] for i in index],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import SpecError
-from .base import OPTIMIZERS, Optimizer
+from .base import OPTIMIZERS, Optimizer, add_scaled_
 
 
 @OPTIMIZERS.register("SGD")
@@ -37,13 +37,13 @@ class SGD(Optimizer):
     def update_step(self, grads, params, slots, lr):
         lr = self._factor("lr", float(lr))
         if self.momentum == 0:
-            _subtract_scaled(params, grads, lr)
+            add_scaled_(params, grads, -lr)
             return
         momentums = slots["momentum"]
         torch._foreach_mul_(momentums, self.momentum)
-        _subtract_scaled(momentums, grads, lr)
+        add_scaled_(momentums, grads, -lr)
         if self.nesterov:
-            _subtract_scaled(params, grads, lr)
+            add_scaled_(params, grads, -lr)
             torch._foreach_add_(params, momentums, alpha=self.momentum)
         else:
             torch._foreach_add_(params, momentums)
@@ -51,12 +51,3 @@ class SGD(Optimizer):
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
-
-def _subtract_scaled(targets, values, lr) -> None:
-    """``targets −= lr · values``. A captured step's ``lr`` is a device tensor, which ``alpha``
-    cannot take, so the product is formed first; on CUDA the eager step does the same, so both give
-    the same bits (on the CPU the eager step keeps the fused op, as Keras's torch backend runs it)."""
-    if isinstance(lr, torch.Tensor) or (targets and targets[0].is_cuda):
-        torch._foreach_sub_(targets, torch._foreach_mul(values, lr))
-    else:
-        torch._foreach_add_(targets, values, alpha=-lr)

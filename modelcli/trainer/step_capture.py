@@ -128,6 +128,7 @@ class WholeStepCapture:
         self.factor_names = ()
         self.factor_values = None  # one device tensor; the optimizer reads 0-d views of it
         self.given_up = None  # why this fit gave up capturing
+        self.captured_at = None  # the optimizer's step count when the graph was recorded
 
     @property
     def captured(self) -> bool:
@@ -162,6 +163,7 @@ class WholeStepCapture:
     def _capture(self, xs, ys, sws):
         self.static = tuple(None if part is None else [None if t is None else t.clone() for t in part]
                             for part in (xs, ys, sws))
+        self.captured_at = self.optimizer._iterations
         factors = self.optimizer.step_factors()
         self.factor_names = tuple(factors)
         self.factor_values = torch.tensor(list(factors.values()), dtype=torch.float32, device=xs[0].device)
@@ -189,10 +191,15 @@ class WholeStepCapture:
     def _body(self):
         """The recorded step: the model's own ``_train_update`` on the static buffers, with the
         optimizer reading its step factors from device tensors; its host bookkeeping is undone
-        (``_replay`` counts each replayed step itself)."""
+        (``_replay`` counts each replayed step itself).
+
+        The body sees the step count of the capture: a graph replays whatever the host computed
+        then, so an emulated step must too, or a step-dependent number that bypassed the device
+        factors would pass the emulated tests and be frozen on a GPU."""
         optimizer = self.optimizer
         iterations = optimizer._iterations
         optimizer._device_factors = dict(zip(self.factor_names, self.factor_values.unbind()))
+        optimizer._iterations = self.captured_at
         try:
             return self.model._train_update(*self.static)
         finally:
