@@ -50,4 +50,3 @@ class SGD(Optimizer):
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
-
