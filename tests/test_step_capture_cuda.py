@@ -81,3 +81,18 @@ def test_dropout_draws_a_new_mask_on_every_replay(monkeypatch, replays):
     steps = means * np.arange(1, 13) - np.concatenate([[0.0], means[:-1] * np.arange(1, 12)])
     replayed = steps[WARMUP_STEPS + 1:]
     assert np.std(replayed) > 10.0  # a frozen mask repeats one loss (about 4,000) to within 0.1
+
+
+def test_a_seeded_dropout_also_draws_a_new_mask_on_every_replay(monkeypatch, replays):
+    """A seeded layer draws from its own generator, which the graph must advance too."""
+    monkeypatch.setenv("MODELCLI_CUDA_GRAPHS", "auto")
+    model = modelcli.Sequential([layers.Input((64,)), layers.Dropout(0.5, seed=4),
+                                 layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    model.compile(optimizer=modelcli.optimizers.SGD(learning_rate=0.0), loss="mse")
+    batches = BatchLosses()
+    model.fit(np.ones((16 * 12, 64), "float32"), np.zeros((16 * 12, 1), "float32"), batch_size=16, epochs=1,
+              shuffle=False, verbose=0, callbacks=[batches])
+    assert len(replays) == 12 - WARMUP_STEPS  # captured, not refused
+    means = np.array(batches.seen, dtype=np.float64)
+    steps = means * np.arange(1, 13) - np.concatenate([[0.0], means[:-1] * np.arange(1, 12)])
+    assert np.std(steps[WARMUP_STEPS + 1:]) > 10.0

@@ -15,7 +15,8 @@ from Python than to run. When the model is on CUDA and the batches keep one shap
   outputs, so their Keras semantics (reset per epoch, read by callbacks) are untouched;
 - a batch of another shape (the last partial batch) runs the eager step;
 - dropout stays random per replay: ``torch.cuda.graph`` registers the default CUDA
-  generator and advances its Philox offset on every replay.
+  generator and advances its Philox offset on every replay; a seeded layer's own
+  generator is registered with the graph for the same.
 
 The first ``WARMUP_STEPS`` batches train eagerly on a side stream (real steps: cuBLAS
 and the autograd engine initialise lazily, which a capture must not see). Anything a
@@ -170,6 +171,9 @@ class WholeStepCapture:
         if self.graphs:
             torch.cuda.synchronize()
             graph = torch.cuda.CUDAGraph()
+            if hasattr(graph, "register_generator_state"):  # torch >= 2.4
+                for generator in _private_generators(self.model, xs[0].device):
+                    graph.register_generator_state(generator)
             with torch.cuda.graph(graph):
                 self.outputs = self._body()  # recorded, not run: the weights are untouched
             self.graph = graph
@@ -212,6 +216,20 @@ class WholeStepCapture:
         warn_once(why)
         if batch:
             self.model._train_step(*batch)
+
+
+def _private_generators(model, device):
+    """The generators of seeded random layers (Dropout(seed=...), augmentation) on ``device``.
+
+    ``torch.cuda.graph`` advances the default generator on every replay by itself; a layer's own
+    generator must be registered with the graph to do the same, else its draws are refused
+    during capture (and the step trains eagerly with a warning)."""
+    found = {}
+    for layer in model.modules():
+        generator = getattr(layer, "_generators", {}).get(device)
+        if generator is not None:
+            found[id(generator)] = generator
+    return list(found.values())
 
 
 @contextlib.contextmanager
