@@ -109,6 +109,20 @@ class Cast(Operation):
         return x.to(torch_dtype(self.dtype))
 
 
+@OPS.register("ConvertToTensor")
+class ConvertToTensor(Operation):
+    """Keras's ops.convert_to_tensor, which Keras 3 records where a mask passes through a layer
+    (an attention layer's query mask): a cast when ``dtype`` is given, else the tensor itself.
+    ``sparse`` and ``ragged`` are kept for the config; torch tensors are dense either way."""
+
+    keras_module = "keras.src.ops.core"
+    config_keys = ("dtype", "sparse", "ragged")
+
+    def call(self, x):
+        x = _tensor(x)
+        return x.to(torch_dtype(self.dtype)) if self.dtype else x
+
+
 @OPS.register("ExpandDims")
 class ExpandDims(Operation):
     config_keys = ("axis",)
