@@ -30,6 +30,8 @@ REQUIRED_LAYERS = {
     "ZeroPadding2D", "Cropping1D", "Cropping2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed",
     "BatchNormalization", "LayerNormalization", "Concatenate", "Add", "Subtract", "Multiply", "Average",
     "Maximum", "Minimum", "Dot", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "MultiHeadAttention",
+    "Rescaling", "RandomFlip", "RandomRotation", "GroupNormalization", "UnitNormalization", "Attention",
+    "AdditiveAttention", "RMSNormalization",
 }
 
 
@@ -419,12 +421,29 @@ def frozen_layers_nested(keras, rng):
     return keras.Model(x, head(L.Dense(3)(inner(x)))), _normal(rng, BATCH, 4)
 
 
+def image_and_attention_extras(keras, rng):
+    """An image branch (Rescaling, inference-time augmentation, GroupNormalization, UnitNormalization)
+    and a token branch (Attention with a concat score, AdditiveAttention, RMSNormalization)."""
+    L = keras.layers
+    image = keras.Input((8, 8, 3), name="image")
+    h = L.RandomRotation(0.1)(L.RandomFlip()(L.Rescaling(1 / 127.5, offset=-1.0)(image)))
+    h = L.GroupNormalization(groups=2)(L.Conv2D(4, 3)(h))
+    h = L.UnitNormalization()(L.GlobalAveragePooling2D()(h))
+    query, value = keras.Input((5, 6), name="query"), keras.Input((7, 6), name="value")
+    attended = L.Add()([L.Attention(use_scale=True, score_mode="concat")([query, value]),
+                        L.AdditiveAttention()([query, value])])
+    t = L.GlobalAveragePooling1D()(L.RMSNormalization()(attended))
+    inputs = [rng.uniform(0, 255, (BATCH, 8, 8, 3)).astype("float32"), _normal(rng, BATCH, 5, 6),
+              _normal(rng, BATCH, 7, 6)]
+    return keras.Model([image, query, value], L.Dense(3)(L.Concatenate()([h, t]))), inputs
+
+
 ARCHITECTURES = {builder.__name__: builder for builder in [
     tutorial_sequential, tutorial_multi_io, mlp_every_activation, cnn_batchnorm_pooling, cnn_channels_first,
     conv1d_text, conv_transpose_depthwise_separable, masked_bidirectional_gru, masked_embedding_lstm_gru,
     stacked_lstm_time_distributed, recurrent_return_state, bidirectional_merge_modes, reshape_permute_repeat,
     merge_zoo_shared, transformer_block, nested_sequential_in_functional, functional_in_sequential,
-    multi_io_named, conv1d_channels_first, normalization_variants, frozen_layers_nested,
+    multi_io_named, conv1d_channels_first, normalization_variants, frozen_layers_nested, image_and_attention_extras,
 ]}
 
 
