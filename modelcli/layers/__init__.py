@@ -5,6 +5,7 @@ Importing this package registers every layer class under its Keras name.
 from .activations import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .augmentation import *  # noqa: F401,F403
+from .categorical import *  # noqa: F401,F403
 from .convolutional import *  # noqa: F401,F403
 from .core import *  # noqa: F401,F403
 from .core import Dense, Input, InputLayer  # noqa: F401
