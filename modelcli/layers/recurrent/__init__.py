@@ -1,11 +1,14 @@
-"""Recurrent layers: SimpleRNN, LSTM, GRU (and their cells), the generic RNN,
+"""Recurrent layers: SimpleRNN, LSTM, GRU (and their cells), ConvLSTM1D/2D/3D, the generic RNN,
 Bidirectional and TimeDistributed."""
 from .bidirectional import Bidirectional
+from .conv_lstm1d import ConvLSTM1D
+from .conv_lstm2d import ConvLSTM2D
+from .conv_lstm3d import ConvLSTM3D
 from .gru import GRU, GRUCell
 from .lstm import LSTM, LSTMCell
 from .rnn import RNN
 from .simple_rnn import SimpleRNN, SimpleRNNCell
 from .time_distributed import TimeDistributed
 
-__all__ = ["Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell",
-           "TimeDistributed"]
+__all__ = ["Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN",
+           "SimpleRNN", "SimpleRNNCell", "TimeDistributed"]
