@@ -104,6 +104,16 @@ def test_lambda_layers_are_refused_and_never_run(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("class_name, reason", [("StringLookup", "runs through TensorFlow"),
+                                                ("TorchModuleWrapper", "wraps another framework's code")])
+def test_layers_refused_on_purpose_say_why_and_what_to_do(tmp_path, class_name, reason):
+    spec = mlp_sequential()
+    spec["config"]["layers"].insert(1, {"class_name": class_name, "config": {"name": "x"}})
+    with pytest.raises(SpecError, match=f"a {class_name} layer {reason}"):
+        model_from_json(as_json(spec))
+    assert_cli_error(write(tmp_path, spec), f"a {class_name} layer {reason}")
+
+
 def test_custom_objects_from_user_modules_are_refused():
     spec = edited(mlp_sequential(), lambda s: s["config"]["layers"][1].update(module="my_project.layers",
                                                                               class_name="MyDense"))

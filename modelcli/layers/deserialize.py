@@ -6,15 +6,28 @@ from ..serialization import check_safe, from_config
 from .registry import LAYERS
 
 
+# Keras layers modelcli refuses on purpose, with the reason and the way out.
+UNAVAILABLE = {
+    **dict.fromkeys(("Lambda", "TFOpLambda", "SlicingOpLambda"),
+                    ("holds Python code, which modelcli never executes", "replace it with built-in layers")),
+    **dict.fromkeys(("StringLookup", "IntegerLookup", "Hashing", "HashedCrossing", "TextVectorization"),
+                    ("runs through TensorFlow even in Keras 3, so modelcli has no reference to match",
+                     "do this preprocessing before the model and feed it integer ids or numbers")),
+    **dict.fromkeys(("TFSMLayer", "JaxLayer", "FlaxLayer", "TorchModuleWrapper"),
+                    ("wraps another framework's code, which modelcli never executes",
+                     "rebuild that part from Keras layers")),
+}
+
+
 def deserialize_layer(spec, where: str = "layer"):
     """Build a layer from ``{"class_name": ..., "config": {...}}`` as Keras 2 or 3 writes it."""
     if not isinstance(spec, dict) or "class_name" not in spec:
         raise SpecError("expected a layer as {class_name, config}", where=where)
     check_safe(spec, where)
     name = spec["class_name"]
-    if name in ("Lambda", "TFOpLambda", "SlicingOpLambda"):
-        raise SpecError(f"a {name} layer holds Python code, which modelcli never executes",
-                        where=where, hint="replace it with built-in layers")
+    if name in UNAVAILABLE:
+        reason, hint = UNAVAILABLE[name]
+        raise SpecError(f"a {name} layer {reason}", where=where, hint=hint)
     cls = LAYERS.get(name, f"{where}.class_name")
     # build_config is not needed: a layer builds when the graph calls it on its input shapes.
     return from_config(cls, spec.get("config", {}), where=f"{where}.config")
