@@ -59,7 +59,8 @@ class ImageAugmentation(RandomLayer):
 
     supports_masking = False
 
-    def __init__(self, seed=None, data_format=None, bounding_box_format=None, **kwargs):
+    def __init__(self, seed=None, data_format=None, bounding_box_format=None, rng_type=None, **kwargs):
+        # tf.keras writes ``rng_type``, its choice of TensorFlow random generator: nothing to do here.
         super().__init__(seed=seed, **kwargs)
         self.data_format = check_data_format(data_format)
         # Keras uses it for dict inputs carrying boxes; a model's image tensor never has them.

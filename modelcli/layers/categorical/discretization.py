@@ -28,8 +28,10 @@ from ._encoding import ENCODED_MODES, check_output_mode, encode, encoded_shape, 
 @register_layer("Discretization")
 class Discretization(Layer):
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int", sparse=False,
-                 **kwargs):
-        super().__init__(**kwargs)
+                 dtype=None, **kwargs):
+        # tf.keras writes the integer output dtype ("int64") where Keras 3 writes a float policy.
+        self._int_dtype = dtype if isinstance(dtype, str) and dtype.startswith(("int", "uint")) else None
+        super().__init__(dtype=None if self._int_dtype else dtype, **kwargs)
         self.output_mode = check_output_mode(output_mode, ("int",) + ENCODED_MODES)
         refuse_sparse(sparse, "Discretization")
         self.sparse = False
@@ -72,7 +74,7 @@ class Discretization(Layer):
 
     @property
     def output_dtype(self) -> str:
-        return "int32" if self.output_mode == "int" else self.compute_dtype
+        return (self._int_dtype or "int32") if self.output_mode == "int" else self.compute_dtype
 
     def call(self, inputs):
         if self.bin_boundaries is None:
@@ -81,7 +83,7 @@ class Discretization(Layer):
         values = inputs.to(torch.float32).contiguous()
         indices = torch.bucketize(values, self._boundaries.to(values.device), right=True).to(torch.int32)
         if self.output_mode == "int":
-            return indices
+            return indices.to(backend.torch_dtype(self.output_dtype))
         return encode(indices, self.output_mode, self.depth, backend.torch_dtype(self.compute_dtype),
                       where=self.name)
 
