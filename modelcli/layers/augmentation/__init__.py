@@ -1,11 +1,19 @@
 """Image augmentation layers: random transforms while training, as in Keras's image preprocessing."""
 from .random_brightness import RandomBrightness
+from .random_color_degeneration import RandomColorDegeneration
 from .random_contrast import RandomContrast
 from .random_crop import RandomCrop
 from .random_flip import RandomFlip
+from .random_grayscale import RandomGrayscale
+from .random_hue import RandomHue
+from .random_invert import RandomInvert
+from .random_posterization import RandomPosterization
 from .random_rotation import RandomRotation
+from .random_saturation import RandomSaturation
 from .random_translation import RandomTranslation
 from .random_zoom import RandomZoom
+from .solarization import Solarization
 
-__all__ = ["RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
-           "RandomTranslation", "RandomZoom"]
+__all__ = ["RandomBrightness", "RandomColorDegeneration", "RandomContrast", "RandomCrop", "RandomFlip",
+           "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPosterization", "RandomRotation",
+           "RandomSaturation", "RandomTranslation", "RandomZoom", "Solarization"]
