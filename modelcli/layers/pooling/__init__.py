@@ -1,4 +1,10 @@
-"""Pooling layers: max and average pooling over windows, and global pooling."""
+"""Pooling layers: max and average pooling over windows, adaptive pooling to a fixed size, and global pooling."""
+from .adaptive_average_pooling1d import AdaptiveAveragePooling1D
+from .adaptive_average_pooling2d import AdaptiveAveragePooling2D
+from .adaptive_average_pooling3d import AdaptiveAveragePooling3D
+from .adaptive_max_pooling1d import AdaptiveMaxPooling1D
+from .adaptive_max_pooling2d import AdaptiveMaxPooling2D
+from .adaptive_max_pooling3d import AdaptiveMaxPooling3D
 from .average_pooling1d import AveragePooling1D
 from .average_pooling2d import AveragePooling2D
 from .average_pooling3d import AveragePooling3D
@@ -26,7 +32,9 @@ GlobalMaxPool1D = GlobalMaxPooling1D
 GlobalMaxPool2D = GlobalMaxPooling2D
 GlobalMaxPool3D = GlobalMaxPooling3D
 
-__all__ = ["AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D",
+__all__ = ["AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+           "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
+           "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
            "GlobalMaxPooling3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
            "AvgPool1D", "AvgPool2D", "AvgPool3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",

@@ -64,6 +64,15 @@ class RecurrentCell(Layer):
     def output_size(self) -> int:
         return self.units
 
+    @property
+    def weight_dtype(self) -> torch.dtype:
+        """The dtype the RNN casts its inputs to: the kernel's."""
+        return self.kernel.dtype
+
+    def nest_states(self, states) -> list:
+        """States as ``RNN(return_state=True)`` returns them: flat for one cell."""
+        return list(states)
+
     def build(self, input_shape):
         in_dim = input_shape[-1]
         if in_dim is None:

@@ -5,7 +5,8 @@ Two ways to run, same numbers:
 - torch's fused kernel (``torch._VF.lstm`` and friends) when the cell allows it
   (standard activations, GRU ``reset_after=True``), no recurrent dropout is active,
   and the mask is absent or pads each sequence on one side (see :mod:`.fused`);
-- an exact step loop otherwise: any activation, recurrent dropout, masks with holes.
+- an exact step loop otherwise: any activation, recurrent dropout, masks with holes,
+  stacked cells (:class:`.StackedRNNCells`, which a list of cells becomes).
 
 Keras's rules: a masked step carries the states over and repeats the previous
 output (zeros before the first valid step, or zeros throughout with
@@ -23,6 +24,7 @@ from ..deserialize import deserialize_layer, serialize_layer
 from ..registry import register_layer
 from . import fused
 from .cell import RecurrentCell
+from .stacked_rnn_cells import StackedRNNCells
 
 
 @register_layer("RNN")
@@ -35,11 +37,10 @@ class RNN(Layer):
         if isinstance(cell, dict):
             cell = deserialize_layer(cell, where="cell")
         if isinstance(cell, (list, tuple)):
-            raise SpecError("stacked cells (a list of cells) are not supported", where="cell",
-                            hint="stack several recurrent layers instead")
-        if not isinstance(cell, RecurrentCell):
-            raise SpecError(f"expected a SimpleRNNCell, LSTMCell or GRUCell, got {type(cell).__name__}",
-                            where="cell")
+            cell = StackedRNNCells(cell)
+        if not isinstance(cell, (RecurrentCell, StackedRNNCells)):
+            raise SpecError(f"expected a SimpleRNNCell, LSTMCell, GRUCell or StackedRNNCells, got "
+                            f"{type(cell).__name__}", where="cell")
         self.track_sublayer("cell", cell)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
@@ -73,7 +74,7 @@ class RNN(Layer):
         units = self.cell.output_size
         output = (batch, input_shape[1], units) if self.return_sequences else (batch, units)
         if self.return_state:
-            return [output] + [(batch, n) for n in self.state_size]
+            return [output, *self.cell.nest_states([(batch, n) for n in self.state_size])]
         return output
 
     def compute_mask(self, inputs, mask=None):
@@ -81,7 +82,7 @@ class RNN(Layer):
             mask = mask[0]
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask] + [None] * len(self.state_size)
+            return [output_mask] + [None] * len(self.cell.nest_states(self.state_size))
         return output_mask
 
     # ----- calling ------------------------------------------------------------------------------
@@ -93,7 +94,7 @@ class RNN(Layer):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         cell = self.cell
-        inputs = sequences.to(cell.kernel.dtype)
+        inputs = sequences.to(cell.weight_dtype)
         states = self._initial_states(initial_state, inputs)
         if mask is not None:
             mask = mask.to(device=inputs.device, dtype=torch.bool)
@@ -107,7 +108,7 @@ class RNN(Layer):
         if self.stateful:
             self.states = [s.detach() for s in states]
         output = outputs if self.return_sequences else last_output
-        return [output, *states] if self.return_state else output
+        return [output, *cell.nest_states(states)] if self.return_state else output
 
     def _initial_states(self, initial_state, inputs):
         batch = inputs.shape[0]
@@ -122,6 +123,7 @@ class RNN(Layer):
             return self.cell.get_initial_state(batch, inputs.device, inputs.dtype)
         if not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
+        initial_state = _flat(initial_state)  # stacked cells take theirs per cell: [[h₁, c₁], [h₂]]
         if len(initial_state) != len(self.state_size):
             raise SpecError(f"{type(self).__name__} has {len(self.state_size)} state(s), got "
                             f"{len(initial_state)} initial state tensor(s)", where="initial_state")
@@ -212,6 +214,10 @@ def check_use_cudnn(value):
     if value not in ("auto", True, False):
         raise SpecError(f"expected 'auto', true or false, got {value!r}", where="use_cudnn")
     return value
+
+
+def _flat(values) -> list:
+    return [v for item in values for v in (_flat(item) if isinstance(item, (list, tuple)) else [item])]
 
 
 def _sequence_shape(shape):
