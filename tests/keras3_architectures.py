@@ -438,12 +438,23 @@ def image_and_attention_extras(keras, rng):
     return keras.Model([image, query, value], L.Dense(3)(L.Concatenate()([h, t]))), inputs
 
 
+def symbolic_indexing(keras, rng):
+    """``x[:, 0]``, ``x[..., 1:3]`` and ``x[:, -1, ::2]`` on symbolic tensors: Keras 3's GetItem op nodes."""
+    L = keras.layers
+    x = keras.Input((4, 6))
+    first = L.Dense(3)(x[:, 0])
+    window = L.Flatten()(x[..., 1:3])
+    strided = x[:, -1, ::2]
+    return keras.Model(x, L.Concatenate()([first, window, strided])), _normal(rng, BATCH, 4, 6)
+
+
 ARCHITECTURES = {builder.__name__: builder for builder in [
     tutorial_sequential, tutorial_multi_io, mlp_every_activation, cnn_batchnorm_pooling, cnn_channels_first,
     conv1d_text, conv_transpose_depthwise_separable, masked_bidirectional_gru, masked_embedding_lstm_gru,
     stacked_lstm_time_distributed, recurrent_return_state, bidirectional_merge_modes, reshape_permute_repeat,
     merge_zoo_shared, transformer_block, nested_sequential_in_functional, functional_in_sequential,
     multi_io_named, conv1d_channels_first, normalization_variants, frozen_layers_nested, image_and_attention_extras,
+    symbolic_indexing,
 ]}
 
 

@@ -81,9 +81,19 @@ def test_keras_loads_our_keras_archive(exported):
     assert_predictions_close(model.predict(exported.inputs, verbose=0), exported.expected)
 
 
-def test_keras_loads_our_full_model_h5(exported):
+def test_keras_loads_our_full_model_h5(exported, tmp_path):
+    if exported.name in KERAS_H5_CANNOT_HOLD_OPS:
+        # Keras 3's legacy .h5 loader knows no op nodes: it refuses its own file of this model too.
+        keras_model, _ = build(exported.name)
+        keras_model.save(tmp_path / "keras.h5")
+        with pytest.raises(ValueError, match="Unknown layer: 'GetItem'"):
+            keras.models.load_model(tmp_path / "keras.h5", compile=False)
+        return
     model = keras.models.load_model(exported.full_h5, compile=False)
     assert_predictions_close(model.predict(exported.inputs, verbose=0), exported.expected)
+
+
+KERAS_H5_CANNOT_HOLD_OPS = {"symbolic_indexing"}
 
 
 def test_json_round_trip_is_lossless(exported):

@@ -27,6 +27,12 @@ class KerasTensor:
         origin = f", from={self.history[0].name}" if self.history else ""
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}{origin}>"
 
+    def __getitem__(self, key):
+        """``x[:, 0]`` in a functional model: a GetItem op node, as Keras 3 records it."""
+        from ..layers.ops import OPS
+
+        return OPS.get("GetItem")()(self, list(key) if isinstance(key, tuple) else key)
+
     def __len__(self):
         raise TypeError("a KerasTensor has no length; it stands for a batch of unknown size")
 

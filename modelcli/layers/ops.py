@@ -123,6 +123,15 @@ class ConvertToTensor(Operation):
         return x.to(torch_dtype(self.dtype)) if self.dtype else x
 
 
+@OPS.register("GetItem")
+class GetItem(Operation):
+    """``x[key]`` on a symbolic tensor (``x[:, 0]``, ``x[..., 1:3]``): Keras 3 writes the key as a
+    list of ints, nulls and ``__slice__`` / ``__ellipsis__`` dicts, read back as a tuple."""
+
+    def call(self, x, key):
+        return x[tuple(key) if isinstance(key, list) else key]
+
+
 @OPS.register("ExpandDims")
 class ExpandDims(Operation):
     config_keys = ("axis",)

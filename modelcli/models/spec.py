@@ -75,9 +75,12 @@ def detect_flavour(spec: dict) -> str:
 
 
 def deserialize_any(spec, where: str):
-    """A layer, a nested model or a Keras 3 op (``keras.src.ops``) from its dict."""
+    """A layer, a nested model or a Keras 3 op (``keras.src.ops``) from its dict. Keras 3's legacy
+    ``.h5`` config drops ``module``: there a name only the op registry knows (GetItem) is an op."""
     from ..layers.ops import OPS
-    if isinstance(spec, dict) and str(spec.get("module") or "").startswith("keras.src.ops"):
+    from ..layers.registry import LAYERS
+    if isinstance(spec, dict) and (str(spec.get("module") or "").startswith("keras.src.ops") or (
+            "module" not in spec and spec.get("class_name") in OPS and spec.get("class_name") not in LAYERS)):
         cls = OPS.get(spec.get("class_name"), f"{where}.class_name" if where else "class_name")
         from ..serialization import from_config
         return from_config(cls, spec.get("config") or {}, where=f"{where}.config")
@@ -184,12 +187,21 @@ def _resolve(value, layers, where, keras3):
     if isinstance(value, dict):
         if keras3 and value.get("class_name") == "__keras_tensor__":
             return _tensor_ref(value.get("config", {}).get("keras_history"), layers, where)
+        if keras3 and value.get("class_name") in _INDEX_OBJECTS:
+            return _INDEX_OBJECTS[value["class_name"]](value.get("config") or {})
         return {k: _resolve(v, layers, where, keras3) for k, v in value.items()}
     if isinstance(value, list):
         if not keras3 and _looks_like_ref(value, layers):
             return _tensor_ref(value, layers, where)
         return [_resolve(v, layers, where, keras3) for v in value]
     return value
+
+
+# The index objects Keras 3 writes in a GetItem node's key (``x[:, 1:3]``, ``x[..., 0]``).
+_INDEX_OBJECTS = {
+    "__slice__": lambda config: slice(config.get("start"), config.get("stop"), config.get("step")),
+    "__ellipsis__": lambda config: Ellipsis,
+}
 
 
 def _looks_like_ref(value, layers) -> bool:

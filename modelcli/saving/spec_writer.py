@@ -66,6 +66,11 @@ def functional_config(model) -> dict:
         if isinstance(value, KerasTensor):
             return {"class_name": "__keras_tensor__",
                     "config": {"shape": list(value.shape), "dtype": value.dtype, "keras_history": ref(value)}}
+        if isinstance(value, slice):
+            return {"class_name": "__slice__", "config": {"start": value.start, "stop": value.stop,
+                                                          "step": value.step}}
+        if value is Ellipsis:
+            return {"class_name": "__ellipsis__", "config": {}}
         return value
 
     layers = []
