@@ -153,12 +153,14 @@ class Functional(Model):
         out = layer.call(*args, **kwargs)
         if step.regularized:
             activity.record(layer, out)
-        outs = out if len(step.out_slots) > 1 or isinstance(out, (list, tuple)) else [out]
+        # a nested result (stacked RNN cells: [output, [h1, c1], [h2]]) fills the slots flattened
+        outs = tree.flatten(out) if isinstance(out, (list, tuple)) else [out]
         for slot, value in zip(step.out_slots, outs):
             slots[slot] = value
         if in_mask is not None or step.makes_mask:
             out_mask = layer.compute_mask(args[0], in_mask)
-            out_masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask] * len(step.out_slots)
+            out_masks = tree.flatten(out_mask) if isinstance(out_mask, (list, tuple)) \
+                else [out_mask] * len(step.out_slots)
             for slot, m in zip(step.out_slots, out_masks):
                 masks[slot] = m
             return any_mask or any(m is not None for m in out_masks)
