@@ -41,8 +41,8 @@ def affine_transform(images, transform, interpolation, fill_mode, fill_value):
         value = images[batch, _fix(iy, height, fill_mode), _fix(ix, width, fill_mode)]
         if fill_mode == "constant":
             inside = (iy >= 0) & (iy < height) & (ix >= 0) & (ix < width)
-            value = torch.where(inside.unsqueeze(-1), value, torch.as_tensor(fill_value, dtype=value.dtype,
-                                                                             device=value.device))
+            # a Python scalar, not a new tensor: no host-to-device copy (which a CUDA graph capture refuses)
+            value = torch.where(inside.unsqueeze(-1), value, float(fill_value))
         return value
 
     if interpolation == "nearest":

@@ -21,6 +21,7 @@ from ... import backend
 from ...engine.keras_tensor import KerasTensor
 from ...engine.layer import Layer
 from ...errors import DataError, SpecError
+from ..preprocessing._constant import Constant
 from ..registry import register_layer
 from ._encoding import ENCODED_MODES, check_output_mode, encode, encoded_shape, refuse_sparse
 
@@ -66,7 +67,7 @@ class Discretization(Layer):
         if np.any(np.diff(array) < 0):
             raise SpecError(f"expected boundaries in increasing order, got {values!r}", where="bin_boundaries")
         self.bin_boundaries = array.tolist()
-        self._boundaries = torch.tensor(self.bin_boundaries, dtype=torch.float32)
+        self._boundaries = Constant(np.asarray(self.bin_boundaries, dtype=np.float32))
 
     @property
     def depth(self) -> int:
@@ -81,7 +82,8 @@ class Discretization(Layer):
             raise DataError("this layer has num_bins but no bin_boundaries yet", where=self.name,
                             hint="call adapt(data) first, or give bin_boundaries")
         values = inputs.to(torch.float32).contiguous()
-        indices = torch.bucketize(values, self._boundaries.to(values.device), right=True).to(torch.int32)
+        # one copy to the device per device (a copy per call would also stop a CUDA graph capture)
+        indices = torch.bucketize(values, self._boundaries.like(values), right=True).to(torch.int32)
         if self.output_mode == "int":
             return indices.to(backend.torch_dtype(self.output_dtype))
         return encode(indices, self.output_mode, self.depth, backend.torch_dtype(self.compute_dtype),
