@@ -17,10 +17,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ... import constraints, initializers, regularizers
+from ... import initializers
 from ...engine.layer import Layer
 from ...errors import DataError, SpecError
 from ..registry import register_layer
+from ._gamma_beta import gamma_beta_config, set_gamma_beta_options
 
 # Keras's ``backend.epsilon()``: keeps the masked mean finite when every step is masked.
 _MASK_EPSILON = 1e-7
@@ -55,15 +56,12 @@ class BatchNormalization(Layer):
             raise SpecError(f"expected a positive number, got {epsilon!r}", where="epsilon")
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer, "beta_initializer")
-        self.gamma_initializer = initializers.get(gamma_initializer, "gamma_initializer")
+        set_gamma_beta_options(self, beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                               beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                               beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer, "moving_mean_initializer")
         self.moving_variance_initializer = initializers.get(moving_variance_initializer,
                                                             "moving_variance_initializer")
-        self.beta_regularizer = regularizers.get(beta_regularizer, "beta_regularizer")
-        self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
-        self.beta_constraint = constraints.get(beta_constraint, "beta_constraint")
-        self.gamma_constraint = constraints.get(gamma_constraint, "gamma_constraint")
         self.renorm_momentum = renorm_momentum
 
     def build(self, input_shape):
@@ -139,14 +137,9 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                **gamma_beta_config(self),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint),
                 "synchronized": False, "renorm": False, "renorm_clipping": None,
                 "renorm_momentum": self.renorm_momentum}
 
