@@ -321,14 +321,10 @@ def _shape_of(structure):
 
 def _to_keras_tensors(shapes, dtype):
     """Symbolic outputs for a shape or a (nested) list of shapes: stacked RNN cells return
-    ``[output, [h1, c1], [h2]]``."""
-    if _is_shape(shapes):
-        return KerasTensor(shapes, dtype)
-    return [_to_keras_tensors(s, dtype) for s in shapes]
-
-
-def _is_shape(value) -> bool:
-    return isinstance(value, (tuple, list)) and all(d is None or isinstance(d, int) for d in value)
+    ``[output, [h1, c1], [h2]]``. A list holding no shapes is itself a shape."""
+    if isinstance(shapes, list) and any(isinstance(s, (tuple, list)) for s in shapes):
+        return [_to_keras_tensors(s, dtype) for s in shapes]
+    return KerasTensor(shapes, dtype)
 
 
 def _probe_output_shape(layer, input_shape):
