@@ -43,15 +43,8 @@ class LayerNormalization(Layer):
     def build(self, input_shape):
         # Keras keeps the axes as a sorted list once built (and writes them so).
         self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
-        rank = len(input_shape)
-        self._axes = sorted(_check_axes(self.axis, input_shape, self.name))
-        shape = tuple(input_shape[a] for a in self.axis)
-        if None in shape:
-            raise SpecError(f"LayerNormalization needs known sizes on axes {self.axis}, got input shape "
-                            f"{tuple(input_shape)}", where=self.name)
-        # F.layer_norm normalizes trailing dimensions only.
-        self._trailing = self._axes == list(range(rank - len(self._axes), rank))
-        self._param_shape = [input_shape[a] if a in self._axes else 1 for a in range(rank)]
+        resolved, shape, self._trailing, self._param_shape = plan_axes(self, input_shape)
+        self._axes = sorted(resolved)
         self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
                                      constraint=self.gamma_constraint) if self.scale or self.rms_scaling else None
         self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
@@ -90,6 +83,21 @@ class LayerNormalization(Layer):
 
 def _reshaped(weight, shape):
     return None if weight is None else weight.reshape(shape)
+
+
+def plan_axes(layer, input_shape):
+    """How ``layer`` (its ``axis`` list) normalizes inputs of ``input_shape``: the axes as
+    non-negative indices in the list's order, the weight shape, whether they are the trailing
+    dimensions (torch's fused kernels normalize only those) and the weight's broadcast shape."""
+    rank = len(input_shape)
+    resolved = _check_axes(layer.axis, input_shape, layer.name)
+    shape = tuple(input_shape[a] for a in layer.axis)
+    if None in shape:
+        raise SpecError(f"{type(layer).__name__} needs known sizes on axes {layer.axis}, got input shape "
+                        f"{tuple(input_shape)}", where=layer.name)
+    axes = sorted(resolved)
+    trailing = axes == list(range(rank - len(axes), rank))
+    return resolved, shape, trailing, [input_shape[a] if a in axes else 1 for a in range(rank)]
 
 
 def _check_axes(axes, input_shape, name) -> list[int]:

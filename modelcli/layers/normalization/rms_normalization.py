@@ -14,9 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from ...engine.layer import Layer
-from ...errors import SpecError
 from ..registry import register_layer
-from .layer_normalization import _check_axes
+from .layer_normalization import _check_axes, plan_axes
 from .unit_normalization import _axis_argument
 
 
@@ -31,19 +30,12 @@ class RMSNormalization(Layer):
 
     def build(self, input_shape):
         self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
-        rank = len(input_shape)
-        resolved = _check_axes(self.axis, input_shape, self.name)
+        resolved, shape, self._trailing, self._param_shape = plan_axes(self, input_shape)
         self._axes = sorted(resolved)
         # The weight follows the (sorted) axis list, which need not be the axes' order in the
         # input when it mixes signs ([-1, 1]); the maths wants the input's order.
         order = sorted(range(len(resolved)), key=resolved.__getitem__)
         self._weight_order = None if order == list(range(len(order))) else order
-        shape = tuple(input_shape[a] for a in self.axis)
-        if None in shape:
-            raise SpecError(f"RMSNormalization needs known sizes on axes {self.axis}, got input shape "
-                            f"{tuple(input_shape)}", where=self.name)
-        self._trailing = self._axes == list(range(rank - len(self._axes), rank))
-        self._param_shape = [input_shape[a] if a in self._axes else 1 for a in range(rank)]
         self.scale = self.add_weight("scale", shape, "ones")
 
     def call(self, inputs):
