@@ -474,7 +474,7 @@ def addcdiv_(targets, numerators, denominators, factor) -> None:
     checks it). CUDA's kernel rounds the fused form differently, so on CUDA the eager step scales
     first too: eager and captured steps then give the same bits, and a run that resumes (its first
     steps eager) continues exactly as the uninterrupted one."""
-    if isinstance(factor, torch.Tensor) or (targets and targets[0].is_cuda):
+    if _scales_first(targets, factor):
         torch._foreach_addcdiv_(targets, torch._foreach_mul(numerators, factor), denominators)
     else:
         torch._foreach_addcdiv_(targets, numerators, denominators, value=factor)
@@ -484,10 +484,16 @@ def add_scaled_(targets, values, factor) -> None:
     """``targets += factor · values`` over lists of tensors. ``alpha`` takes no device tensor (a
     captured step's factor), so there the product is formed first; on CUDA the eager step does the
     same, so both give the same bits (on the CPU it keeps the fused op, as Keras's torch backend runs it)."""
-    if isinstance(factor, torch.Tensor) or (targets and targets[0].is_cuda):
+    if _scales_first(targets, factor):
         torch._foreach_add_(targets, torch._foreach_mul(values, factor))
     else:
         torch._foreach_add_(targets, values, alpha=factor)
+
+
+def _scales_first(targets, factor) -> bool:
+    """Whether an update multiplies by ``factor`` in an op of its own: a captured step's device-tensor
+    factor needs it, and eager steps on CUDA do the same to round as the captured ones do."""
+    return isinstance(factor, torch.Tensor) or bool(targets and targets[0].is_cuda)
 
 
 def _pick(index, grads, params, slots):
