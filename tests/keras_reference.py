@@ -18,6 +18,11 @@ def keras_spec(keras_layer) -> dict:
     return keras.saving.serialize_keras_object(keras_layer)
 
 
+def ours_from(keras_layer):
+    """The modelcli layer rebuilt from the config Keras serializes for ``keras_layer``."""
+    return deserialize_layer(keras_spec(keras_layer))
+
+
 def to_numpy(value):
     if isinstance(value, (list, tuple)):
         return [to_numpy(v) for v in value]
@@ -30,7 +35,7 @@ def assert_layer_matches_keras(keras_layer, inputs, call_kwargs=None, atol=1e-5,
     args = inputs if isinstance(inputs, tuple) else (inputs,)
     expected = to_numpy(keras_layer(*args, training=training, **call_kwargs) if _takes_training(keras_layer)
                         else keras_layer(*args, **call_kwargs))
-    ours = deserialize_layer(keras_spec(keras_layer))
+    ours = ours_from(keras_layer)
     ours(*args, **call_kwargs)  # build
     ours.set_weights(keras_layer.get_weights())
     got = to_numpy_torch(ours(*args, **call_kwargs))

@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from keras_reference import keras, keras_spec, to_numpy
+from keras_reference import keras, ours_from, to_numpy, to_numpy_torch
 from modelcli import flavour, layers
 from modelcli.errors import SpecError
-from modelcli.layers.deserialize import deserialize_layer
 from modelcli.models import model_from_json
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
@@ -30,19 +29,11 @@ def images(rng):
     return rng.uniform(0, 255, size=(3, 7, 9, 2)).astype("float32")
 
 
-def ours_from(keras_layer):
-    return deserialize_layer(keras_spec(keras_layer))
-
-
-def numpy(tensor):
-    return tensor.detach().cpu().numpy()
-
-
 def same_training_output_as_keras(keras_layer, x):
     """One training call of Keras's layer and of ours built from its config: same numbers, same config."""
     ours = ours_from(keras_layer)
     expected = to_numpy(keras_layer(x, training=True))
-    got = numpy(ours(x, training=True))
+    got = to_numpy_torch(ours(x, training=True))
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-4)
     assert ours.get_config() == keras_layer.get_config()
     return got
@@ -70,9 +61,9 @@ def test_augmentation_is_the_identity_at_inference_like_keras(images, kind):
     keras_layer = IDENTITY_AT_INFERENCE[kind]()
     expected = to_numpy(keras_layer(images, training=False))
     ours = ours_from(keras_layer)
-    np.testing.assert_array_equal(numpy(ours(images)), expected)
-    np.testing.assert_array_equal(numpy(ours(images, training=False)), images)
-    assert not np.array_equal(numpy(ours(images, training=True)), images)
+    np.testing.assert_array_equal(to_numpy_torch(ours(images)), expected)
+    np.testing.assert_array_equal(to_numpy_torch(ours(images, training=False)), images)
+    assert not np.array_equal(to_numpy_torch(ours(images, training=True)), images)
 
 
 # ----- one pinned transform, every fill_mode and interpolation -----------------------------------
@@ -106,7 +97,7 @@ def test_rotation_matches_keras_on_channels_first_and_unbatched_images(images):
 def test_a_quarter_turn_is_counter_clockwise():
     square = np.arange(9, dtype="float32").reshape(1, 3, 3, 1)
     turned = layers.RandomRotation((0.25, 0.25))(square, training=True)
-    np.testing.assert_allclose(numpy(turned)[0, :, :, 0], np.rot90(square[0, :, :, 0]), atol=1e-5)
+    np.testing.assert_allclose(to_numpy_torch(turned)[0, :, :, 0], np.rot90(square[0, :, :, 0]), atol=1e-5)
 
 
 # ----- contrast and brightness -------------------------------------------------------------------
@@ -129,7 +120,7 @@ def test_contrast_factors_vary_per_image_within_keras3_range(rng):
     # Keras 3 reads a single number f as (0, f): contrast between 1 and 1 + f.
     x = rng.uniform(100, 140, size=(64, 5, 5, 3)).astype("float32")
     layer = layers.RandomContrast(0.5, seed=3)
-    out = numpy(layer(x, training=True))
+    out = to_numpy_torch(layer(x, training=True))
     deviation_in = x - x.mean(axis=(1, 2), keepdims=True)
     deviation_out = out - out.mean(axis=(1, 2), keepdims=True)
     factors = (deviation_out * deviation_in).sum(axis=(1, 2, 3)) / (deviation_in ** 2).sum(axis=(1, 2, 3))
@@ -140,21 +131,21 @@ def test_contrast_factors_vary_per_image_within_keras3_range(rng):
 
 def test_brightness_shifts_each_image_by_one_offset_within_the_range(rng):
     x = rng.uniform(0.4, 0.6, size=(64, 4, 4, 3)).astype("float32")
-    out = numpy(layers.RandomBrightness(0.25, value_range=(0, 1), seed=1)(x, training=True))
+    out = to_numpy_torch(layers.RandomBrightness(0.25, value_range=(0, 1), seed=1)(x, training=True))
     shift = out - x
     np.testing.assert_allclose(shift, shift[:, :1, :1, :1] * np.ones_like(shift), atol=1e-6)
     assert np.abs(shift).max() <= 0.25 + 1e-6 and shift.std() > 0.05
 
 
 def test_brightness_clips_to_the_value_range(images):
-    out = numpy(layers.RandomBrightness((1.0, 1.0))(images, training=True))
+    out = to_numpy_torch(layers.RandomBrightness((1.0, 1.0))(images, training=True))
     np.testing.assert_array_equal(out, np.full_like(images, 255))
 
 
 # ----- random ranges --------------------------------------------------------------------------------
 
 def test_rotation_draws_one_angle_per_image_within_the_range():
-    out = numpy(layers.RandomRotation(0.1, seed=5)(column_ramp(), training=True))[..., 0]
+    out = to_numpy_torch(layers.RandomRotation(0.1, seed=5)(column_ramp(), training=True))[..., 0]
     # At the centre a rotation by θ reads the ramp x at slope cos θ along a row and -sin θ down a column.
     along_row = out[:, 4, 5] - out[:, 4, 4]
     down_column = out[:, 5, 4] - out[:, 4, 4]
@@ -164,7 +155,7 @@ def test_rotation_draws_one_angle_per_image_within_the_range():
 
 
 def test_zoom_draws_one_zoom_per_image_within_the_range():
-    out = numpy(layers.RandomZoom((-0.5, -0.2), seed=2)(column_ramp(), training=True))[..., 0]
+    out = to_numpy_torch(layers.RandomZoom((-0.5, -0.2), seed=2)(column_ramp(), training=True))[..., 0]
     zooms = out[:, 4, 1:] - out[:, 4, :-1]  # zooming in reads the ramp at slope zoom everywhere
     np.testing.assert_allclose(zooms, zooms[:, :1] * np.ones_like(zooms), atol=1e-5)
     assert zooms.min() >= 0.5 - 1e-6 and zooms.max() <= 0.8 + 1e-6 and zooms.std() > 0.05
@@ -172,13 +163,13 @@ def test_zoom_draws_one_zoom_per_image_within_the_range():
 
 def test_zoom_without_width_factor_keeps_the_aspect_ratio():
     ramps = column_ramp() + column_ramp().transpose(0, 2, 1, 3) * 100  # value = 100·row + column
-    out = numpy(layers.RandomZoom((-0.5, -0.2), seed=2)(ramps, training=True))[..., 0]
+    out = to_numpy_torch(layers.RandomZoom((-0.5, -0.2), seed=2)(ramps, training=True))[..., 0]
     np.testing.assert_allclose(out[:, 5, 4] - out[:, 4, 4], 100 * (out[:, 4, 5] - out[:, 4, 4]), rtol=1e-4)
 
 
 def test_translation_draws_one_shift_per_image_within_the_range():
     layer = layers.RandomTranslation(0, 0.3, fill_mode="constant", fill_value=-1, interpolation="nearest", seed=4)
-    out = numpy(layer(column_ramp(width=10), training=True))[..., 0]
+    out = to_numpy_torch(layer(column_ramp(width=10), training=True))[..., 0]
     shifts = []
     for row in out[:, 0, :]:
         inside = np.flatnonzero(row >= 0)
@@ -192,7 +183,7 @@ def test_flip_mirrors_each_image_or_leaves_it_like_keras(rng):
     mirrors = {"horizontal": x[:, :, ::-1], "vertical": x[:, ::-1], "horizontal_and_vertical": x[:, ::-1, ::-1]}
     for mode, mirrored in mirrors.items():
         keras_out = to_numpy(keras.layers.RandomFlip(mode)(x, training=True))
-        ours = numpy(ours_from(keras.layers.RandomFlip(mode))(x, training=True))
+        ours = to_numpy_torch(ours_from(keras.layers.RandomFlip(mode))(x, training=True))
         for out in (keras_out, ours):
             kept = np.all(out == x, axis=(1, 2, 3))
             flipped = np.all(out == mirrored, axis=(1, 2, 3))
@@ -202,9 +193,9 @@ def test_flip_mirrors_each_image_or_leaves_it_like_keras(rng):
 
 def test_a_seed_repeats_the_draws_and_each_call_draws_afresh(images):
     first, second = layers.RandomRotation(0.2, seed=11), layers.RandomRotation(0.2, seed=11)
-    a = numpy(first(images, training=True))
-    np.testing.assert_array_equal(a, numpy(second(images, training=True)))
-    assert not np.allclose(a, numpy(first(images, training=True)))
+    a = to_numpy_torch(first(images, training=True))
+    np.testing.assert_array_equal(a, to_numpy_torch(second(images, training=True)))
+    assert not np.allclose(a, to_numpy_torch(first(images, training=True)))
 
 
 # ----- RandomCrop -------------------------------------------------------------------------------------
@@ -214,7 +205,7 @@ def test_random_crop_while_training_cuts_one_random_window_per_batch(rng):
     layer = layers.RandomCrop(6, 5, seed=0)
     offsets = set()
     for _ in range(12):
-        out = numpy(layer(x, training=True))
+        out = to_numpy_torch(layer(x, training=True))
         assert out.shape == (4, 6, 5, 2)
         top, left = next((i, j) for i in range(5) for j in range(8)
                          if np.array_equal(out[0], x[0, i:i + 6, j:j + 5]))
@@ -233,10 +224,10 @@ def test_random_crop_at_inference_keeps_the_centred_window_of_the_target_aspect_
     keras_crop = keras.layers.RandomCrop(*target, seed=1)
     ours = ours_from(keras_crop)
     expected = to_numpy(keras.layers.Resizing(*target, crop_to_aspect_ratio=True)(x))
-    np.testing.assert_allclose(numpy(ours(x)), expected, atol=1e-6)
+    np.testing.assert_allclose(to_numpy_torch(ours(x)), expected, atol=1e-6)
     assert ours.compute_output_shape((None,) + shape[1:]) == tuple(keras_crop.compute_output_shape((None,) + shape[1:]))
     if shape[1] < target[0]:  # too small to crop even while training
-        np.testing.assert_allclose(numpy(ours(x, training=True)), expected, atol=1e-6)
+        np.testing.assert_allclose(to_numpy_torch(ours(x, training=True)), expected, atol=1e-6)
 
 
 def test_random_crop_channels_first(rng):
@@ -338,7 +329,7 @@ def test_keras_model_with_augmentation_loads_predicts_and_trains(tmp_path, rng):
     model.load_weights(str(tmp_path / "m.weights.h5"))
     np.testing.assert_allclose(model.predict(x, verbose=0), keras_model.predict(x, verbose=0), atol=1e-5)
 
-    assert not np.allclose(numpy(model(x, training=True)), numpy(model(x)))
+    assert not np.allclose(to_numpy_torch(model(x, training=True)), to_numpy_torch(model(x)))
     model.compile(optimizer="sgd", loss="mse")
     before = [w.copy() for w in model.get_weights()]
     history = model.fit(x, rng.normal(size=(6, 6, 6, 2)).astype("float32"), epochs=1, batch_size=3, verbose=0)

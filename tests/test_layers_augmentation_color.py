@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from keras_reference import keras, keras_spec, to_numpy
+from keras_reference import keras, ours_from, to_numpy, to_numpy_torch
 from modelcli import layers
 from modelcli.errors import SpecError
-from modelcli.layers.deserialize import deserialize_layer
 from modelcli.models import model_from_json
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
@@ -27,14 +26,6 @@ def images(rng):
     x[1, 0, 0] = 255.0
     x[2, 0, :2] = 128.0  # equal channels: a grey pixel, hue 0
     return x
-
-
-def ours_from(keras_layer):
-    return deserialize_layer(keras_spec(keras_layer))
-
-
-def numpy(tensor):
-    return tensor.detach().cpu().numpy()
 
 
 # ----- inference ------------------------------------------------------------------------------
@@ -55,9 +46,9 @@ def test_colour_augmentation_is_the_identity_at_inference_like_keras(images, kin
     keras_layer = IDENTITY_AT_INFERENCE[kind]()
     expected = to_numpy(keras_layer(images, training=False))
     ours = ours_from(keras_layer)
-    np.testing.assert_array_equal(numpy(ours(images)), expected)
-    np.testing.assert_array_equal(numpy(ours(images, training=False)), images)
-    assert not np.allclose(numpy(ours(images, training=True)), images)
+    np.testing.assert_array_equal(to_numpy_torch(ours(images)), expected)
+    np.testing.assert_array_equal(to_numpy_torch(ours(images, training=False)), images)
+    assert not np.allclose(to_numpy_torch(ours(images, training=True)), images)
 
 
 # ----- the pixel maths for given draws --------------------------------------------------------------
@@ -93,7 +84,7 @@ def test_pixel_maths_for_given_draws_matches_keras(images, kind):
     expected = to_numpy(keras_layer.transform_images(torch.as_tensor(x), draws(), training=True))
     ours = ours_from(keras_layer)
     params = draws() if isinstance(draws(), dict) else {"should_apply": draws()}
-    got = numpy(ours.apply(torch.as_tensor(x), params))
+    got = to_numpy_torch(ours.apply(torch.as_tensor(x), params))
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-5)
     assert not np.allclose(got, x)
 
@@ -118,7 +109,7 @@ def test_training_with_a_pinned_factor_matches_keras(images, kind):
     keras_layer = PINNED[kind]()
     expected = to_numpy(keras_layer(images, training=True))
     ours = ours_from(keras_layer)
-    np.testing.assert_allclose(numpy(ours(images, training=True)), expected, rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(to_numpy_torch(ours(images, training=True)), expected, rtol=1e-6, atol=1e-4)
     assert ours.get_config() == keras_layer.get_config()
 
 
@@ -129,7 +120,7 @@ def test_pinned_hue_turns_each_image_one_way_or_the_other_like_keras(rng):
     ours = ours_from(keras_layer)
     turned = {sign: to_numpy(keras_layer.transform_images(torch.as_tensor(x), {"factor": torch.full((16,), sign)}))
               for sign in (0.2, -0.2)}
-    got = numpy(ours(x, training=True))
+    got = to_numpy_torch(ours(x, training=True))
     directions = []
     for i in range(16):
         matches = [sign for sign, out in turned.items() if np.allclose(got[i], out[i], atol=1e-3)]
@@ -143,9 +134,9 @@ def test_channels_first_gives_the_same_images_transposed(images):
     keras_layer = keras.layers.RandomSaturation((0.3, 0.3), data_format="channels_first")
     x = images.transpose(0, 3, 1, 2).copy()
     expected = to_numpy(keras_layer(x, training=True))
-    got = numpy(ours_from(keras_layer)(x, training=True))
+    got = to_numpy_torch(ours_from(keras_layer)(x, training=True))
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-4)
-    last = numpy(layers.RandomSaturation((0.3, 0.3))(images, training=True))
+    last = to_numpy_torch(layers.RandomSaturation((0.3, 0.3))(images, training=True))
     np.testing.assert_allclose(got, last.transpose(0, 3, 1, 2), atol=1e-5)
 
 
@@ -154,7 +145,7 @@ def test_channels_first_gives_the_same_images_transposed(images):
 def test_degeneration_draws_one_factor_per_image_inside_the_range(rng):
     x = np.broadcast_to(np.array([200.0, 50.0, 10.0], "float32"), (32, 3, 3, 3)).copy()
     grey = 0.2989 * 200 + 0.587 * 50 + 0.114 * 10
-    out = numpy(layers.RandomColorDegeneration((0.2, 0.7), seed=3)(x, training=True))
+    out = to_numpy_torch(layers.RandomColorDegeneration((0.2, 0.7), seed=3)(x, training=True))
     factors = (out[:, :, :, 0] - 200.0) / (grey - 200.0)  # read each image's f back
     assert np.allclose(factors, factors[:, :1, :1], atol=1e-4)  # one f per image
     f = factors[:, 0, 0]
@@ -164,11 +155,11 @@ def test_degeneration_draws_one_factor_per_image_inside_the_range(rng):
 
 def test_invert_and_grayscale_choose_whole_images_at_random(images):
     batch = np.concatenate([images] * 8)
-    inverted = numpy(layers.RandomInvert((0.5, 0.5), seed=2)(batch, training=True))
+    inverted = to_numpy_torch(layers.RandomInvert((0.5, 0.5), seed=2)(batch, training=True))
     flags = [np.allclose(o, 255 - x) for o, x in zip(inverted, batch)]
     assert all(f or np.array_equal(o, x) for f, o, x in zip(flags, inverted, batch))
     assert 0 < sum(flags) < len(batch)
-    grey = numpy(layers.RandomGrayscale(0.5, seed=2)(batch, training=True))
+    grey = to_numpy_torch(layers.RandomGrayscale(0.5, seed=2)(batch, training=True))
     chosen = [np.allclose(g, g[..., :1]) for g in grey]
     assert all(c or np.array_equal(g, x) for c, g, x in zip(chosen, grey, batch))
     assert 0 < sum(chosen) < len(batch)
@@ -176,19 +167,19 @@ def test_invert_and_grayscale_choose_whole_images_at_random(images):
 
 def test_posterization_draws_bits_from_the_half_open_range(images):
     layer = layers.RandomPosterization((2, 6), seed=5)
-    shifts = numpy(layer.random_params(torch.zeros(200, 1, 1, 3))["shift_factor"])
+    shifts = to_numpy_torch(layer.random_params(torch.zeros(200, 1, 1, 3))["shift_factor"])
     assert set((8 - shifts).tolist()) == {2, 3, 4, 5}  # like Keras's randint, never the upper end
-    out = numpy(layer(images, training=True))
+    out = to_numpy_torch(layer(images, training=True))
     for o in out:  # each image keeps one number of bits: all its values are multiples of one 2**k
         assert any(np.all(np.mod(o, 2 ** k) == 0) for k in range(3, 7))
 
 
 def test_hue_and_solarization_draws_stay_inside_keras_ranges():
     x = torch.zeros(300, 1, 1, 3)
-    hue = numpy(layers.RandomHue((0.2, 0.6), seed=1).random_params(x)["factor"])
+    hue = to_numpy_torch(layers.RandomHue((0.2, 0.6), seed=1).random_params(x)["factor"])
     assert np.abs(hue).min() >= 0.1 and np.abs(hue).max() <= 0.3 and (hue < 0).any() and (hue > 0).any()
     solar = layers.Solarization((0.1, 0.2), (0.5, 0.5), seed=1).random_params(x)
-    additions, thresholds = numpy(solar["additions"]), numpy(solar["thresholds"])
+    additions, thresholds = to_numpy_torch(solar["additions"]), to_numpy_torch(solar["thresholds"])
     assert additions.min() >= 0.1 and additions.max() <= 0.2 * 255  # Keras scales only the upper end
     assert thresholds.min() >= 0.5 and thresholds.max() <= 0.5 * 255 and thresholds.std() > 10
 
@@ -243,7 +234,7 @@ def test_keras_model_with_colour_augmentation_loads_predicts_and_trains(tmp_path
         "RandomColorDegeneration"]
     np.testing.assert_allclose(model.predict(x, verbose=0), keras_model.predict(x, verbose=0), atol=1e-5)
 
-    assert not np.allclose(numpy(model(x, training=True)), numpy(model(x)))
+    assert not np.allclose(to_numpy_torch(model(x, training=True)), to_numpy_torch(model(x)))
     model.compile(optimizer="sgd", loss="mse")
     before = [w.copy() for w in model.get_weights()]
     history = model.fit(x, rng.normal(size=(6, 6, 6, 2)).astype("float32"), epochs=1, batch_size=3, verbose=0)

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from keras_reference import keras, keras_spec, to_numpy
+from keras_reference import keras, ours_from, to_numpy, to_numpy_torch
 from modelcli import layers
 from modelcli.errors import SpecError
-from modelcli.layers.deserialize import deserialize_layer
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
 
@@ -25,14 +24,6 @@ def images(rng):
     return x
 
 
-def ours_from(keras_layer):
-    return deserialize_layer(keras_spec(keras_layer))
-
-
-def numpy(tensor):
-    return tensor.detach().cpu().numpy()
-
-
 # ----- AutoContrast ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value_range", [(0, 255), (0, 1), (-1, 1)])
@@ -42,7 +33,7 @@ def test_auto_contrast_equals_keras_in_training_and_at_inference(images, value_r
     x = (images / 255.0 * (hi - lo) + lo).astype("float32")
     keras_layer = keras.layers.AutoContrast(value_range=value_range)
     expected = to_numpy(keras_layer(x, training=training))
-    got = numpy(ours_from(keras_layer)(x, training=training))
+    got = to_numpy_torch(ours_from(keras_layer)(x, training=training))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * (hi - lo))
     # Every stretched channel spans the whole range; the flat one is left as it was.
     assert got[:3].min(axis=(1, 2)) == pytest.approx(np.full((3, 3), lo), abs=1e-4)
@@ -52,11 +43,11 @@ def test_auto_contrast_equals_keras_in_training_and_at_inference(images, value_r
 
 def test_auto_contrast_with_channels_first_and_one_image(images):
     ours = layers.AutoContrast()
-    expected = numpy(ours(images))
+    expected = to_numpy_torch(ours(images))
     firsts = layers.AutoContrast(data_format="channels_first")
-    np.testing.assert_allclose(numpy(firsts(images.transpose(0, 3, 1, 2))), expected.transpose(0, 3, 1, 2),
+    np.testing.assert_allclose(to_numpy_torch(firsts(images.transpose(0, 3, 1, 2))), expected.transpose(0, 3, 1, 2),
                                atol=1e-5)
-    np.testing.assert_allclose(numpy(ours(images[0])), expected[0], atol=1e-5)
+    np.testing.assert_allclose(to_numpy_torch(ours(images[0])), expected[0], atol=1e-5)
 
 
 def test_auto_contrast_config_is_keras_config():
@@ -75,7 +66,7 @@ def test_sharpness_pixel_maths_equals_keras_for_the_same_factors(images, factors
     expected = to_numpy(keras_layer.transform_images(
         keras.ops.convert_to_tensor(images), {"factor": keras.ops.convert_to_tensor(factor)}, training=True))
     ours = ours_from(keras_layer)
-    got = numpy(ours.apply(torch.as_tensor(images), {"factor": torch.as_tensor(factor)}))
+    got = to_numpy_torch(ours.apply(torch.as_tensor(images), {"factor": torch.as_tensor(factor)}))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-3)
     for i, f in enumerate(factors):  # 0.5 keeps the image; any other factor changes it
         assert np.allclose(got[i], images[i], atol=1e-3) == (f == 0.5)
@@ -87,7 +78,7 @@ def test_sharpness_training_call_with_a_pinned_factor_equals_keras(images, value
     keras_layer = keras.layers.RandomSharpness((0.9, 0.9), value_range=value_range, seed=3)
     expected = to_numpy(keras_layer(x, training=True))
     ours = ours_from(keras_layer)
-    got = numpy(ours(x, training=True))
+    got = to_numpy_torch(ours(x, training=True))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=4e-6 * value_range[1])
     assert got.min() >= value_range[0] and got.max() <= value_range[1]
     assert not np.allclose(got, x)
@@ -96,9 +87,9 @@ def test_sharpness_training_call_with_a_pinned_factor_equals_keras(images, value
 def test_sharpness_is_the_identity_at_inference_and_draws_per_image(images):
     keras_layer = keras.layers.RandomSharpness((0.0, 1.0), seed=1)
     ours = ours_from(keras_layer)
-    np.testing.assert_array_equal(numpy(ours(images)), to_numpy(keras_layer(images, training=False)))
-    np.testing.assert_array_equal(numpy(ours(images, training=False)), images)
-    factors = numpy(ours.random_params(torch.as_tensor(images))["factor"])
+    np.testing.assert_array_equal(to_numpy_torch(ours(images)), to_numpy(keras_layer(images, training=False)))
+    np.testing.assert_array_equal(to_numpy_torch(ours(images, training=False)), images)
+    factors = to_numpy_torch(ours.random_params(torch.as_tensor(images))["factor"])
     assert factors.shape == (4,) and len(set(factors.tolist())) == 4
     assert ((factors >= 0) & (factors < 1)).all()
 
