@@ -272,8 +272,8 @@ def median(values):
 
 
 def table(results, kind):
-    lines = [f"| workload | modelcli samples/s | hand-written samples/s | Keras 3 samples/s | modelcli/hand "
-             f"[quartiles] | modelcli/Keras |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| workload | modelcli samples/s | hand-written samples/s | Keras 3 samples/s | modelcli/hand "
+             "[quartiles] | modelcli/Keras |", "|---|---:|---:|---:|---:|---:|"]
     for name, rates in results.items():
         series = [rates.get(c, {}).get(kind, []) for c in ("modelcli", "hand-written", "Keras 3")]
         mc, hand, k3 = (median(v) for v in series)
@@ -328,7 +328,7 @@ def profile_workload(workload, n, epochs, repeat, top):
        time per step (cProfile's own cost inflates these; compare them with each other).
     """
     import modelcli
-    from modelcli import losses, metrics
+    from modelcli import losses
 
     rng = np.random.default_rng(0)
     x, y = workload.make_data(n, rng)
