@@ -128,6 +128,72 @@ def test_learning_rate_set_by_a_callback_reaches_the_captured_step(monkeypatch, 
     assert constant[0]["loss"] != emulated[0]["loss"]  # the schedule did change the training
 
 
+def fits(monkeypatch, graphs_mode, between=None, second_batch_size=16, model_fn=mlp):
+    """Two seeded fits of ``model_fn()`` (6 inputs, 3 classes), ``between(model)`` run between them; returns (histories, weights,
+    the step object each fit kept on the model, how many steps were recorded)."""
+    monkeypatch.setenv("MODELCLI_CUDA_GRAPHS", graphs_mode)
+    recorded = []
+    original = WholeStepCapture._capture
+    monkeypatch.setattr(WholeStepCapture, "_capture", lambda self, *b: (recorded.append(1), original(self, *b)))
+    set_random_seed(7)
+    model = model_fn()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = data(mlp)
+    first = model.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+    kept = [vars(model).get("_whole_step")]
+    if between:
+        between(model)
+    second = model.fit(x, y, batch_size=second_batch_size, epochs=2, verbose=0).history
+    kept.append(vars(model).get("_whole_step"))
+    return [first, second], model.get_weights(), kept, len(recorded)
+
+
+def test_a_second_fit_replays_the_step_the_first_recorded(monkeypatch, replays):
+    """As Keras keeps its train function until the next compile: no warm-up and no second recording."""
+    eager = fits(monkeypatch, "off")
+    emulated = fits(monkeypatch, "emulate")
+    # 90 samples at batch 16: 5 full batches and a partial one per epoch, 2 epochs per fit
+    assert len(replays) == (10 - WARMUP_STEPS) + 10
+    assert emulated[3] == 1 and emulated[2][0] is emulated[2][1]
+    assert emulated[0] == eager[0]
+    for got, expected in zip(emulated[1], eager[1]):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_set_weights_between_fits_keeps_the_recording_and_trains_from_the_new_weights(monkeypatch):
+    start = mlp().get_weights()
+    eager = fits(monkeypatch, "off", between=lambda m: m.set_weights(start))
+    emulated = fits(monkeypatch, "emulate", between=lambda m: m.set_weights(start))
+    assert emulated[3] == 1  # set_weights writes into the recorded tensors, so the graph still holds
+    assert emulated[0] == eager[0]
+    for got, expected in zip(emulated[1], eager[1]):
+        np.testing.assert_array_equal(got, expected)
+
+
+def _freeze_first(model):
+    model.layers[0].trainable = False
+
+
+def _recompile(model):
+    model.compile(optimizer=model.optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+@pytest.mark.parametrize("between, second_batch_size, same_object", [
+    (_freeze_first, 16, False),
+    (_recompile, 16, False),
+    (None, 8, True),
+], ids=["trainable-changed", "recompiled", "other-batch-size"])
+def test_a_fit_after_a_change_the_recording_cannot_follow_records_again(monkeypatch, replays, between,
+                                                                       second_batch_size, same_object):
+    eager = fits(monkeypatch, "off", between, second_batch_size)
+    emulated = fits(monkeypatch, "emulate", between, second_batch_size)
+    assert emulated[3] == 2
+    assert (emulated[2][0] is emulated[2][1]) == same_object
+    assert emulated[0] == eager[0]
+    for got, expected in zip(emulated[1], eager[1]):
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_a_failed_capture_warns_once_and_trains_eagerly(monkeypatch, replays):
     def fail(self, *batch):
         raise RuntimeError("operation not permitted when stream is capturing")

@@ -16,7 +16,7 @@ from modelcli.trainer.step_capture import WARMUP_STEPS
 
 from modelcli.utils.random_seed import set_random_seed
 
-from test_step_capture import BatchLosses, cnn, data, mlp, replays  # noqa: F401 - replays is a fixture
+from test_step_capture import BatchLosses, cnn, data, fits, mlp, replays  # noqa: F401 - replays is a fixture
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (MODELCLI_TEST_CUDA=1 on a GPU)")
 
@@ -96,3 +96,18 @@ def test_a_seeded_dropout_also_draws_a_new_mask_on_every_replay(monkeypatch, rep
     means = np.array(batches.seen, dtype=np.float64)
     steps = means * np.arange(1, 13) - np.concatenate([[0.0], means[:-1] * np.arange(1, 12)])
     assert np.std(steps[WARMUP_STEPS + 1:]) > 10.0
+
+
+
+def test_a_second_fit_replays_the_first_fits_graph_on_cuda(monkeypatch, replays):
+    """The graph kept on the model between fits trains the weights set_weights wrote in place."""
+    start = mlp_without_dropout().get_weights()
+    eager = fits(monkeypatch, "off", lambda m: m.set_weights(start), model_fn=mlp_without_dropout)
+    captured = fits(monkeypatch, "auto", lambda m: m.set_weights(start), model_fn=mlp_without_dropout)
+    assert captured[3] == 1 and captured[2][0] is captured[2][1]
+    assert len(replays) == (10 - WARMUP_STEPS) + 10
+    for got, expected in zip(captured[0], eager[0]):
+        for key in expected:
+            np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, err_msg=key)
+    for got, expected in zip(captured[1], eager[1]):
+        np.testing.assert_allclose(got, expected, atol=1e-5)

@@ -58,13 +58,37 @@ def mode() -> str:
 
 
 def train_step_for(model, device):
-    """What ``fit`` calls per batch: a :class:`WholeStepCapture`, or ``model._train_step`` when refused."""
+    """What ``fit`` calls per batch: a :class:`WholeStepCapture`, or ``model._train_step`` when refused.
+
+    The capture outlives the ``fit`` call, as Keras keeps its train function until the next
+    ``compile``: a later fit replays the same graph without warming up or recording again,
+    as long as :func:`fingerprint` says the step it recorded is still the step to run."""
     why = refusal(model, device)
     if why is None:
-        return WholeStepCapture(model, graphs=mode() != "emulate")
+        graphs = mode() != "emulate"
+        kept = vars(model).get("_whole_step")
+        if kept is not None and kept.graphs == graphs and kept.fingerprint == fingerprint(model):
+            kept.begin_fit()
+            return kept
+        step = model.__dict__["_whole_step"] = WholeStepCapture(model, graphs=graphs)
+        return step
     if why.loud and device.type == "cuda":
         warn_once(why)
     return model._train_step
+
+
+def fingerprint(model) -> tuple:
+    """What a recorded step depends on beyond the batch: the optimizer, every tensor the graph
+    reads or writes in place (by identity and address: ``set_weights`` that swapped a tensor
+    would leave the graph updating the old memory), which weights train, each layer's
+    ``trainable`` (a frozen BatchNormalization computes differently) and the dtype policies."""
+    from ..mixed_precision import policy as dtype_policies
+    optimizer = model.optimizer
+    tensors = [*model.parameters(), *model.buffers(),
+               *(t for slot in getattr(optimizer, "_slots", {}).values() for t in slot)]
+    return (id(optimizer), dtype_policies.version(),
+            tuple((id(t), t.data_ptr(), t.requires_grad) for t in tensors),
+            tuple(getattr(layer, "trainable", None) for layer in model.modules()))
 
 
 class Refusal(str):
@@ -130,6 +154,12 @@ class WholeStepCapture:
         self.factor_values = None  # one device tensor; the optimizer reads 0-d views of it
         self.given_up = None  # why this fit gave up capturing
         self.captured_at = None  # the optimizer's step count when the graph was recorded
+        self.fingerprint = None  # fingerprint(model) when the graph was recorded
+        self.new_fit = True  # the next batch is a fit's first
+
+    def begin_fit(self):
+        """A later ``fit`` reuses this step: its first batch may ask for another signature."""
+        self.new_fit = True
 
     @property
     def captured(self) -> bool:
@@ -139,8 +169,10 @@ class WholeStepCapture:
         if self.given_up is not None or self.model.optimizer is not self.optimizer:
             return self.model._train_step(xs, ys, sws)
         key = signature(xs, ys, sws)
-        if self.key is None:
-            self.key = key
+        if self.new_fit:
+            self.new_fit = False
+            if key != self.key:  # the first fit, or one whose batches have another shape
+                self._restart(key)
         if key != self.key:
             return self.model._train_step(xs, ys, sws)
         if self.warmed < WARMUP_STEPS:
@@ -153,6 +185,10 @@ class WholeStepCapture:
         self._replay(xs, ys, sws)
 
     # -- phases ---------------------------------------------------------------------------------
+    def _restart(self, key):
+        self.key, self.warmed = key, 0
+        self.graph = self.static = self.outputs = self.factor_values = self.fingerprint = None
+
     def _warm_up(self, xs, ys, sws):
         with _side_stream(self.graphs):
             outputs = self.model._train_update(xs, ys, sws)
@@ -164,6 +200,7 @@ class WholeStepCapture:
     def _capture(self, xs, ys, sws):
         self.static = tuple(None if part is None else [None if t is None else t.clone() for t in part]
                             for part in (xs, ys, sws))
+        self.fingerprint = fingerprint(self.model)
         self.captured_at = self.optimizer._iterations
         factors = self.optimizer.step_factors()
         self.factor_names = tuple(factors)

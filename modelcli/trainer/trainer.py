@@ -72,6 +72,7 @@ class Trainer:
         self._regularized = [w for w in self.weights if w.regularizer is not None and w.trainable]
         self._constrained = [w for w in self.weights if w.constraint is not None]
         self._activity_regularized = any(l.activity_regularizer is not None for l in _all_layers(self))
+        self.__dict__.pop("_whole_step", None)  # a captured training step records the old loss and metrics
         self.compiled = True
 
     def _check_compiled(self):
