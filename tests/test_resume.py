@@ -17,6 +17,7 @@ from modelcli.cli import main
 
 CONFIGS = pathlib.Path(__file__).resolve().parent.parent / "configs"
 DATA = CONFIGS / "data" / "seed_mlp.npz"
+EPOCHS = 30  # enough that a signal sent after the first epoch lands before the last, on a busy machine too
 CONFIG = f"""\
 name: resumable
 seed: 11
@@ -25,7 +26,7 @@ compile: {{optimizer: adam, loss: binary_crossentropy, metrics: [accuracy]}}
 data:
   train: {{x: '{DATA}:x_train', y: '{DATA}:y_train'}}
   validation: {{x: '{DATA}:x_val', y: '{DATA}:y_val'}}
-fit: {{epochs: 5, batch_size: 16}}
+fit: {{epochs: {EPOCHS}, batch_size: 16}}
 callbacks:
   - {{class_name: EarlyStopping, config: {{monitor: val_loss, patience: 20}}}}
   - {{class_name: ReduceLROnPlateau, config: {{monitor: val_loss, patience: 1, factor: 0.7}}}}
@@ -88,12 +89,12 @@ def test_sigkill_mid_epoch_then_resume_gives_the_uninterrupted_weights_and_histo
     assert process.returncode == -signal.SIGKILL
     assert not (folder / "killed" / "model.weights.h5").exists(), "training ended before the kill"
     done = torch.load(state, weights_only=True)["epoch"]
-    assert 1 <= done < 5
+    assert 1 <= done < EPOCHS
 
     resumed = subprocess.run([sys.executable, "-m", "modelcli", "train", "--resume", "killed", "-v", "2"],
                              cwd=folder, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"Epoch {done + 1}/5" in resumed.stdout and f"Epoch {done}/5" not in resumed.stdout
+    assert f"Epoch {done + 1}/{EPOCHS}" in resumed.stdout and f"Epoch {done}/{EPOCHS}" not in resumed.stdout
     assert_same_run(folder / "killed", uninterrupted)
     assert f"resumed at epoch {done + 1}" in (folder / "killed" / "train.log").read_text()
 
@@ -119,16 +120,16 @@ def test_ctrl_c_saves_state_exits_130_and_the_run_resumes_to_the_same_result(fol
 def test_resume_of_a_finished_run_does_nothing_unless_epochs_are_raised(folder, uninterrupted, tmp_path):
     before = (uninterrupted / "model.weights.h5").read_bytes()
     result = CliRunner().invoke(main, ["train", "--resume", str(uninterrupted)])
-    assert result.exit_code == 0 and "nothing to resume: the run finished all 5 epochs" in result.output
+    assert result.exit_code == 0 and f"nothing to resume: the run finished all {EPOCHS} epochs" in result.output
     assert (uninterrupted / "model.weights.h5").read_bytes() == before
 
     short = tmp_path / "short"
     for args in (["train", str(folder / "train.yaml"), "--set", "fit.epochs=3", "--run-dir", str(short)],
-                 ["train", "--resume", str(short), "--set", "fit.epochs=5"]):
+                 ["train", "--resume", str(short), "--set", f"fit.epochs={EPOCHS}"]):
         result = CliRunner().invoke(main, [*args, "-v", "0"])
         assert result.exit_code == 0, result.output + result.stderr
     assert_same_run(short, uninterrupted)
-    assert yaml_overrides(short) == ["fit.epochs=3", "fit.epochs=5"]
+    assert yaml_overrides(short) == ["fit.epochs=3", f"fit.epochs={EPOCHS}"]
 
 
 def yaml_overrides(run):
