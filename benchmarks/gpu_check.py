@@ -9,13 +9,15 @@
    largest |CUDA − CPU| prediction difference per model.
 2. Speed: the workloads of ``train_speed.py`` (same models, data, batch sizes), timed as
    samples/s of ``fit`` (median of ``--repeat`` interleaved rounds after one warm-up epoch; a round is
-   one ``fit`` call of ``EPOCHS`` epochs, so modelcli's per-call setup and step capture count once
-   per call, as in a user's run, and the hand-written graph is captured once per contender):
-   modelcli eager (``MODELCLI_CUDA_GRAPHS=off``), modelcli with the whole step captured
-   (``MODELCLI_CUDA_GRAPHS=auto``, opt-in until this check has run), the hand-written eager loop of ``train_speed.py``, the same loop
-   captured by hand as one CUDA graph (the issue's reference), and for the MLP and the CNN
-   modelcli eager under the ``mixed_bfloat16`` policy and the hand-written loop under bf16
-   autocast. Peak memory is ``torch.cuda.max_memory_allocated``
+   one ``fit`` call of ``EPOCHS`` epochs, so modelcli's per-call setup counts once per call, as in a
+   user's run; the step is captured in the warm-up fit and kept by the model, as the hand-written
+   graph is captured once per contender). The contenders: modelcli eager
+   (``MODELCLI_CUDA_GRAPHS=off``), modelcli with the whole step captured (the default), both given
+   the data as tensors on the device as the hand-written loop holds it; the captured one again given
+   the NumPy arrays, which ``fit`` uploads on every call; the hand-written eager loop of
+   ``train_speed.py``; the same loop captured by hand as one CUDA graph (the issue's reference);
+   and for the MLPs and CNNs modelcli under the ``mixed_bfloat16`` policy (eager and captured) and
+   the hand-written loop under bf16 autocast. Peak memory is ``torch.cuda.max_memory_allocated``
    over each contender's timed fits. "capture Δw" is the largest weight difference between
    a modelcli model trained one epoch captured and one trained eagerly from the same start
    (both unshuffled): the captured step must compute what the eager step computes.
@@ -113,9 +115,15 @@ def parity_rows(device, smoke):
 
 # ----- speed ----------------------------------------------------------------------------------------
 class Modelcli:
-    """modelcli's ``fit`` with the CUDA-graph setting ``graphs`` (``auto`` or ``off``)."""
+    """modelcli's ``fit`` with the CUDA-graph setting ``graphs`` (``auto`` or ``off``).
 
-    def __init__(self, name, workload, x, y, graphs):
+    Given a ``device``, ``fit`` gets the data as torch tensors already there, as the hand-written
+    loop holds it (Keras on torch takes tensors in ``fit`` too); without one it gets the NumPy
+    arrays and uploads them on every call, which the "NumPy input" contender measures."""
+
+    def __init__(self, name, workload, x, y, graphs, device=None):
+        if device is not None:
+            x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
         self.name, self.w, self.x, self.y, self.graphs = name, workload, x, y, graphs
         with graphs_setting(graphs):
             self.model = workload.keras_model(modelcli)
@@ -130,10 +138,11 @@ class ModelcliBf16(Modelcli):
     """modelcli with every layer under the ``mixed_bfloat16`` policy (autocast, float32 weights),
     eager (``graphs="off"``) or captured (``"auto"``)."""
 
-    def __init__(self, workload, x, y, graphs="off"):
+    def __init__(self, workload, x, y, graphs="off", device=None):
         modelcli.mixed_precision.set_global_policy("mixed_bfloat16")
         try:
-            super().__init__("modelcli bf16" + (" captured" if graphs == "auto" else ""), workload, x, y, graphs)
+            super().__init__("modelcli bf16" + (" captured" if graphs == "auto" else ""), workload, x, y, graphs,
+                             device)
         finally:
             modelcli.mixed_precision.set_global_policy(None)
 
@@ -236,16 +245,17 @@ def graphs_setting(value):
 
 def contenders(workload, x, y, device):
     cuda = device.type == "cuda"
-    found = [Modelcli("modelcli eager", workload, x, y, "off")]
+    found = [Modelcli("modelcli eager", workload, x, y, "off", device)]
     if cuda:
-        found.append(Modelcli("modelcli captured", workload, x, y, "auto"))
+        found += [Modelcli("modelcli captured", workload, x, y, "auto", device),
+                  Modelcli(NUMPY_INPUT, workload, x, y, "auto")]
     found.append(HandOnDevice(workload, x, y, device))
     if cuda:
         found.append(HandGraphed(workload, x, y, device))
     if workload.name in BF16_WORKLOADS:
-        found += [ModelcliBf16(workload, x, y), HandBf16(workload, x, y, device)]
+        found += [ModelcliBf16(workload, x, y, device=device), HandBf16(workload, x, y, device)]
         if cuda:
-            found.append(ModelcliBf16(workload, x, y, "auto"))
+            found.append(ModelcliBf16(workload, x, y, "auto", device))
     return found
 
 
@@ -309,7 +319,8 @@ def capture_drift(workload, n, device):
 
 
 # ----- report ---------------------------------------------------------------------------------------
-FP32 = ["modelcli eager", "modelcli captured", "hand-written", "hand-written CUDA graph"]
+NUMPY_INPUT = "modelcli captured, NumPy input"
+FP32 = ["modelcli eager", "modelcli captured", NUMPY_INPUT, "hand-written", "hand-written CUDA graph"]
 BF16 = [("modelcli eager", "modelcli bf16"), ("hand-written", "hand-written bf16"),
         ("modelcli captured", "modelcli bf16 captured")]
 COLUMNS = FP32 + [bf16 for _, bf16 in BF16]
@@ -326,8 +337,8 @@ def _ratio(a, b):
 def speed_table(results):
     """float32 samples/s and the ratios to the hand-written eager loop, with the capture's replays and Δw."""
     lines = ["| workload | " + " | ".join(f"{c} samples/s" for c in FP32) +
-             " | eager/hand | captured/hand | hand graph/hand | modelcli captured: graph replays / steps per fit "
-             "| capture Δw |", "|---|" + "---:|" * (len(FP32) + 5)]
+             " | eager/hand | captured/hand | captured, NumPy input/hand | hand graph/hand "
+             "| modelcli captured: graph replays / steps per fit | capture Δw |", "|---|" + "---:|" * (len(FP32) + 6)]
     for name, (rates, drift) in results.items():
         rate = {c: rates.get(c, (None,))[0] for c in COLUMNS}
         hand = rate["hand-written"]
