@@ -73,6 +73,15 @@ def test_category_encoding_refuses_what_keras_refuses_or_torch_cannot_do():
         layers.CategoryEncoding(4)(np.array([[4]]))
 
 
+def test_an_index_out_of_range_encodes_as_zeros_inside_a_cuda_graph_recording(monkeypatch):
+    """A recording cannot read the indices back to raise, and a device assert would end the process's
+    CUDA use: the out-of-range index gets the zeros a negative one gets."""
+    from modelcli.layers.categorical import _encoding
+    monkeypatch.setattr(_encoding, "_recording", lambda tensor: True)
+    out = layers.CategoryEncoding(4, output_mode="one_hot")(np.array([[4], [1], [-1]]))
+    assert out.tolist() == [[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+
+
 @pytest.mark.parametrize("mode, shape", [("one_hot", (3,)), ("one_hot", (1,)), ("multi_hot", (3,)),
                                          ("count", (5,))])
 def test_category_encoding_symbolic_output_matches_keras(mode, shape):

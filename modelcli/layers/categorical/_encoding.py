@@ -32,14 +32,21 @@ def refuse_sparse(sparse, layer_name) -> None:
                         "modelcli do not support", where="sparse", hint="use sparse=False (dense outputs)")
 
 
+def _recording(tensor) -> bool:
+    """Whether ``tensor``'s ops are being recorded into a CUDA graph (no host reads allowed)."""
+    return tensor.is_cuda and torch.cuda.is_current_stream_capturing()
+
+
 def _one_hot(indices: torch.Tensor, depth: int, dtype: torch.dtype, where) -> torch.Tensor:
     indices = indices.to(torch.int64)
-    # On the CPU a clear error; on CUDA the check would stop the step for a host sync (and break
-    # its graph capture), so an index out of range hits one_hot's device assert there, as in torch.
-    if not indices.is_cuda and bool((indices >= depth).any()):
+    # A clear error wherever the host may look (on CUDA that costs a sync). Inside a CUDA graph
+    # recording it may not, and a replay cannot raise: there an index out of range encodes as
+    # zeros, as a negative one does. torch's own one_hot would hit a device assert instead, which
+    # leaves the CUDA context unusable for the rest of the process.
+    if not _recording(indices) and bool((indices >= depth).any()):
         raise DataError(f"an index is out of range: {int(indices.max())} >= depth {depth}", where=where)
-    encoded = F.one_hot(indices.clamp_min(0), depth)
-    return (encoded * (indices >= 0).unsqueeze(-1)).to(dtype)
+    encoded = F.one_hot(indices.clamp(0, depth - 1), depth)
+    return (encoded * ((indices >= 0) & (indices < depth)).unsqueeze(-1)).to(dtype)
 
 
 def encode(indices: torch.Tensor, mode: str, depth: int, dtype: torch.dtype, count_weights=None,
