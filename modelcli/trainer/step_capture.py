@@ -34,6 +34,7 @@ compares captured and eager training on a GPU.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import warnings
 
@@ -211,7 +212,7 @@ class WholeStepCapture:
             if hasattr(graph, "register_generator_state"):  # torch >= 2.4
                 for generator in _private_generators(self.model, xs[0].device):
                     graph.register_generator_state(generator)
-            with torch.cuda.graph(graph):
+            with _collector_paused(), torch.cuda.graph(graph):
                 self.outputs = self._body()  # recorded, not run: the weights are untouched
             self.graph = graph
 
@@ -267,6 +268,21 @@ def _private_generators(model, device):
         if generator is not None:
             found[id(generator)] = generator
     return list(found.values())
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """No cyclic garbage collection while a graph records. A model and the step it keeps refer to
+    each other, so a dropped model's graph is freed by the collector, whenever it runs; freeing a
+    graph while another records is an operation CUDA forbids, and that capture fails (seen in the
+    GPU test run: "operation not permitted when stream is capturing (function reset)")."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
