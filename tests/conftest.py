@@ -1,11 +1,15 @@
 """Shared test setup: real Keras 3 runs on the torch backend, on the CPU, in float32.
 
 ``MODELCLI_TEST_CUDA=1`` leaves the GPU visible, so the same tests run modelcli on CUDA
-(modelcli picks CUDA by itself when it is there).
+(modelcli picks CUDA by itself when it is there). Keras stays on the CPU even then: its
+numbers are the reference, and on the CPU they are exact float32 (its CUDA convolutions
+differ from its own CPU ones by up to 1e-4), so the GPU run checks modelcli on CUDA
+against Keras as the CPU computes it.
 """
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("KERAS_TORCH_DEVICE", "cpu")
 if os.environ.get("MODELCLI_TEST_CUDA") != "1":
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 

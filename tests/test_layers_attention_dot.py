@@ -81,8 +81,8 @@ def test_masks_carried_by_the_tensors_apply_and_the_output_carries_the_query_mas
     masks = query._keras_mask, value._keras_mask
     expected = keras_layer([query, value])  # Keras takes the masks off the tensors...
     query._keras_mask, value._keras_mask = masks  # ...so put them back
-    np.testing.assert_allclose(got.detach().numpy(), to_numpy(expected), atol=1e-5)
-    np.testing.assert_array_equal(got._keras_mask.numpy(), to_numpy(expected._keras_mask))
+    np.testing.assert_allclose(got.detach().cpu().numpy(), to_numpy(expected), atol=1e-5)
+    np.testing.assert_array_equal(got._keras_mask.cpu().numpy(), to_numpy(expected._keras_mask))
     # Only the value has a mask: the output has none, as in Keras.
     assert getattr(ours([torch.as_tensor(_normal(rng, 2, 3, 4)), value]), "_keras_mask", None) is None
 
@@ -102,7 +102,7 @@ def test_dropout_drops_attention_weights_while_training_as_keras_does(rng, make)
     keras_layer = _built_keras(make, inputs, rng)
     ours = assert_layer_matches_keras(keras_layer, inputs, call_kwargs={"return_attention_scores": True})
     inference_scores = to_numpy(keras_layer(inputs, return_attention_scores=True)[1])
-    for layer, convert in ((keras_layer, to_numpy), (ours, lambda ts: [t.detach().numpy() for t in ts])):
+    for layer, convert in ((keras_layer, to_numpy), (ours, lambda ts: [t.detach().cpu().numpy() for t in ts])):
         output, scores = convert(layer(inputs, training=True, return_attention_scores=True))
         _assert_dropout_of_the_attention_weights(output, scores, inputs[1], inference_scores, rate=0.4)
 
@@ -244,8 +244,8 @@ def test_keras2_causal_flag_means_the_causal_mask(rng):
                                                     "score_mode": "dot"}}
     layer = deserialize_layer(keras2)
     expected = keras.layers.Attention()(inputs, use_causal_mask=True)
-    np.testing.assert_allclose(layer(inputs).numpy(), to_numpy(expected), atol=1e-6)
-    assert not np.allclose(layer(inputs).numpy(), to_numpy(keras.layers.Attention()(inputs)), atol=1e-3)
+    np.testing.assert_allclose(layer(inputs).cpu().numpy(), to_numpy(expected), atol=1e-6)
+    assert not np.allclose(layer(inputs).cpu().numpy(), to_numpy(keras.layers.Attention()(inputs)), atol=1e-3)
     assert layer.get_config()["causal"] is True  # kept when written back
 
 

@@ -57,6 +57,11 @@ def _bools(*values):
     return torch.tensor(values)
 
 
+def on_keras_device(tree):
+    """Arrays and tensors as tensors on the device Keras computes on (CUDA when the suite runs there)."""
+    return keras.tree.map_structure(keras.ops.convert_to_tensor, tree)
+
+
 GIVEN_DRAWS = {  # Keras layer, the drawn parameters as Keras's transform_images takes them
     "grayscale": (lambda: keras.layers.RandomGrayscale(0.5),
                   lambda: torch.tensor([True, False, True, False]).reshape(4, 1, 1, 1)),
@@ -81,7 +86,7 @@ def test_pixel_maths_for_given_draws_matches_keras(images, kind):
     make, draws = GIVEN_DRAWS[kind]
     keras_layer = make()
     x = images / 255.0 if kind not in ("grayscale", "invert") else images
-    expected = to_numpy(keras_layer.transform_images(torch.as_tensor(x), draws(), training=True))
+    expected = to_numpy(keras_layer.transform_images(on_keras_device(x), on_keras_device(draws()), training=True))
     ours = ours_from(keras_layer)
     params = draws() if isinstance(draws(), dict) else {"should_apply": draws()}
     got = to_numpy_torch(ours.apply(torch.as_tensor(x), params))
@@ -118,7 +123,8 @@ def test_pinned_hue_turns_each_image_one_way_or_the_other_like_keras(rng):
     x = rng.uniform(0, 255, size=(16, 4, 4, 3)).astype("float32")
     keras_layer = keras.layers.RandomHue((0.4, 0.4))
     ours = ours_from(keras_layer)
-    turned = {sign: to_numpy(keras_layer.transform_images(torch.as_tensor(x), {"factor": torch.full((16,), sign)}))
+    turned = {sign: to_numpy(keras_layer.transform_images(on_keras_device(x),
+                                                          on_keras_device({"factor": torch.full((16,), sign)})))
               for sign in (0.2, -0.2)}
     got = to_numpy_torch(ours(x, training=True))
     directions = []

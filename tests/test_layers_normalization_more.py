@@ -43,13 +43,14 @@ def _assert_gradients_match_keras(keras_layer, x, rng):
 
     def gradients(layer, parameters):
         inputs = torch.tensor(x, requires_grad=True)
-        return torch.autograd.grad(layer(inputs), [inputs] + parameters, grad_outputs=cotangent)
+        outputs = layer(inputs)
+        return torch.autograd.grad(outputs, [inputs] + parameters, grad_outputs=cotangent.to(outputs.device))
 
     expected = gradients(keras_layer, [v.value for v in keras_layer.trainable_weights])
     got = gradients(ours, [w.parameter for w in ours.trainable_weights])
     assert len(got) == len(expected) == 1 + len(ours.weights)
     for mine, theirs in zip(got, expected):
-        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(mine.cpu().numpy(), theirs.cpu().numpy(), rtol=1e-4, atol=1e-5)
 
 
 # ----- GroupNormalization ------------------------------------------------------------------
@@ -103,7 +104,7 @@ def test_group_norm_in_half_precision_computes_in_float32_like_keras(rng):
     got = ours(x)
     assert got.dtype == torch.float16
     assert np.isfinite(expected).all()
-    np.testing.assert_allclose(got.detach().numpy().astype("float32"), expected.astype("float32"), atol=2e-3)
+    np.testing.assert_allclose(got.detach().cpu().numpy().astype("float32"), expected.astype("float32"), atol=2e-3)
 
 
 def test_group_norm_passes_the_mask_on_and_normalizes_masked_steps_too(rng):
@@ -179,7 +180,7 @@ def test_unit_norm_of_a_zero_sample_is_zero_with_a_finite_gradient():
     # Keras's min(1/√Σx², 1e12) gives NaN gradients here (rsqrt(0) = inf in the backward pass).
     x = torch.zeros(1, 3, requires_grad=True)
     out = layers.UnitNormalization()(x)
-    out.backward(torch.tensor([[1.0, 2.0, 3.0]]))
+    out.backward(torch.tensor([[1.0, 2.0, 3.0]], device=out.device))
     assert out.detach().tolist() == [[0.0, 0.0, 0.0]]
     assert torch.allclose(x.grad, torch.tensor([[1.0, 2.0, 3.0]]) * 1e12, rtol=1e-5)
 
@@ -189,7 +190,7 @@ def test_unit_norm_in_float16_sums_squares_in_float32():
     x = torch.tensor([[600.0, 800.0]], dtype=torch.float16)
     out = layers.UnitNormalization()(x)
     assert out.dtype == torch.float16
-    np.testing.assert_allclose(out.float().numpy(), [[0.6, 0.8]], atol=1e-3)
+    np.testing.assert_allclose(out.float().cpu().numpy(), [[0.6, 0.8]], atol=1e-3)
 
 
 def _keras2_model(layer_config, width):
@@ -208,7 +209,7 @@ def test_unit_norm_keeps_the_keras2_floor_in_keras2_files():
         "name": "unit_normalization", "trainable": True, "dtype": "float32", "axis": [1]}}, 2))
     np.testing.assert_allclose(keras2.predict(tiny), tiny * 1e6, rtol=1e-5)
     keras3 = keras.layers.UnitNormalization()
-    np.testing.assert_allclose(deserialize_layer(keras_spec(keras3))(tiny).detach().numpy(), to_numpy(keras3(tiny)),
+    np.testing.assert_allclose(deserialize_layer(keras_spec(keras3))(tiny).detach().cpu().numpy(), to_numpy(keras3(tiny)),
                                rtol=1e-5)
     np.testing.assert_allclose(to_numpy(keras3(tiny)), [[0.6, 0.8]], rtol=1e-5)
 
@@ -253,7 +254,7 @@ def test_rms_norm_over_leading_axes_normalizes_those_axes(rng):
     ours = _twin(keras_layer, x.shape)
     assert scale.shape == (5, 3)
     expected = x / np.sqrt((x ** 2).mean(axis=(1, 3), keepdims=True) + 0.1) * scale.T[None, :, None, :]
-    np.testing.assert_allclose(ours(x).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(x).detach().cpu().numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_rms_norm_in_half_precision_matches_keras(rng):
@@ -262,7 +263,7 @@ def test_rms_norm_in_half_precision_matches_keras(rng):
     expected = to_numpy(keras_layer(x))
     got = _twin(keras_layer, x.shape)(x)
     assert got.dtype == torch.float16 and np.isfinite(expected).all()
-    np.testing.assert_allclose(got.detach().numpy().astype("float32"), expected.astype("float32"), atol=2e-3)
+    np.testing.assert_allclose(got.detach().cpu().numpy().astype("float32"), expected.astype("float32"), atol=2e-3)
 
 
 @pytest.mark.parametrize("name, keeps_mask", [("RMSNormalization", False), ("UnitNormalization", True),

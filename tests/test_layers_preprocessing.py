@@ -42,7 +42,7 @@ def test_rescaling_reads_the_numpy_arrays_keras_writes_and_writes_them_back():
     assert spec["config"]["scale"] == {"class_name": "__numpy__", "config": {"value": [1.0, 2.0], "dtype": "float32"}}
     ours = deserialize_layer(spec)
     x = np.ones((1, 2), "float32")
-    np.testing.assert_array_equal(ours(x).numpy(), [[1.5, 2.25]])
+    np.testing.assert_array_equal(ours(x).cpu().numpy(), [[1.5, 2.25]])
     assert ours.get_config() == keras_layer.get_config()
 
 
@@ -50,7 +50,7 @@ def test_rescaling_turns_integer_images_into_floats_like_keras(rng):
     x = rng.integers(0, 256, size=(2, 4, 4, 3)).astype("uint8")
     out = deserialize_layer(keras_spec(K.Rescaling(1 / 255)))(x)
     assert out.dtype == torch.float32
-    np.testing.assert_allclose(out.numpy(), to_numpy(K.Rescaling(1 / 255)(x)), rtol=1e-6)
+    np.testing.assert_allclose(out.cpu().numpy(), to_numpy(K.Rescaling(1 / 255)(x)), rtol=1e-6)
 
 
 def test_rescaling_refuses_a_scale_that_is_not_numeric():
@@ -84,7 +84,7 @@ def test_normalization_adapt_gives_keras_mean_and_variance(rng, shape, axis):
     for mine, theirs in zip(ours.get_weights(), keras_layer.get_weights()):
         assert mine.shape == theirs.shape
         np.testing.assert_allclose(mine, theirs, rtol=1e-6)
-    np.testing.assert_allclose(ours(data).numpy(), to_numpy(keras_layer(data)), atol=1e-5)
+    np.testing.assert_allclose(ours(data).cpu().numpy(), to_numpy(keras_layer(data)), atol=1e-5)
 
 
 def test_normalization_adapt_on_integer_data_and_torch_tensors(rng):
@@ -163,7 +163,7 @@ def test_center_crop_returns_floats_for_integer_images(rng):
     x = rng.integers(0, 256, size=(1, 6, 6, 1)).astype("uint8")
     out = layers.CenterCrop(2, 2)(x)
     assert out.dtype == torch.float32
-    np.testing.assert_array_equal(out.numpy(), x[:, 2:4, 2:4].astype("float32"))
+    np.testing.assert_array_equal(out.cpu().numpy(), x[:, 2:4, 2:4].astype("float32"))
 
 
 # ----- Resizing -------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_resizing_keeps_integer_images_integer_like_keras3(rng, interpolation):
     keras_layer = K.Resizing(5, 4, interpolation=interpolation)
     out = deserialize_layer(keras_spec(keras_layer))(x)
     assert out.dtype == torch.uint8
-    np.testing.assert_array_equal(out.numpy(), to_numpy(keras_layer(x)))
+    np.testing.assert_array_equal(out.cpu().numpy(), to_numpy(keras_layer(x)))
 
 
 @pytest.mark.parametrize("kwargs, option", [

@@ -119,8 +119,9 @@ def test_fused_kernel_and_step_loop_agree_in_values_and_gradients(cls, mask_name
         results.append(([o.detach().cpu().numpy() for o in outputs],
                         [p.grad.cpu().numpy().copy() for p in layer.parameters()]))
     (fused_out, fused_grads), (loop_out, loop_grads) = results
+    rtol = 1e-4 if fused._device().type == "cpu" else 3e-4  # cuDNN sums in another order than the loop
     for a, b in zip(fused_out + fused_grads, loop_out + loop_grads):
-        np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-4)
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=rtol)
 
     def no_loop(*args, **kwargs):
         raise AssertionError("the step loop ran where the fused kernel applies")
@@ -360,7 +361,7 @@ def test_keras2_masked_lstm_timeseries_matches_tf_keras():
     x = run_with_weights(model["simple_rnn"], x, mask=mask)
     per_step = run_with_weights(model["per_step"], x)
     np.testing.assert_allclose(per_step.detach().cpu().numpy(), data["y0"], atol=1e-5)
-    weights = mask[..., None].float()
+    weights = mask[..., None].float().to(x.device)
     masked_mean = (x * weights).sum(1) / weights.sum(1)
     np.testing.assert_allclose(masked_mean.detach().cpu().numpy(), data["y1"], atol=1e-5)
 

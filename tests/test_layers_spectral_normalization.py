@@ -50,7 +50,7 @@ def test_training_call_normalizes_the_kernel_and_updates_vector_u_as_keras_does(
     u_before = ours.get_weights()[1].copy()
 
     expected = to_numpy(theirs(x, training=True))
-    got = ours(x, training=True).detach().numpy()
+    got = ours(x, training=True).detach().cpu().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     _weights_equal(ours, theirs)
     assert not np.allclose(ours.get_weights()[1], u_before)  # vector_u moved
@@ -61,7 +61,7 @@ def test_training_call_normalizes_the_kernel_and_updates_vector_u_as_keras_does(
 
     # A second training call keeps tracking Keras (u is reused from the first one).
     expected = to_numpy(theirs(x, training=True))
-    np.testing.assert_allclose(ours(x, training=True).detach().numpy(), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours(x, training=True).detach().cpu().numpy(), expected, rtol=1e-5, atol=1e-5)
     _weights_equal(ours, theirs)
 
 
@@ -69,9 +69,9 @@ def test_inference_uses_the_stored_kernel_and_changes_no_weight(rng):
     theirs, ours = _pair(keras.layers.Dense(4), (5, 3), rng)
     x = rng.normal(size=(5, 3)).astype("float32")
     before = ours.get_weights()
-    np.testing.assert_allclose(ours(x).detach().numpy(), to_numpy(theirs(x, training=False)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours(x).detach().cpu().numpy(), to_numpy(theirs(x, training=False)), rtol=1e-5, atol=1e-5)
     # ... which is the plain Dense on the stored (not yet normalized) kernel.
-    np.testing.assert_allclose(ours(x).detach().numpy(), x @ before[0] + before[2], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours(x).detach().cpu().numpy(), x @ before[0] + before[2], rtol=1e-5, atol=1e-5)
     for a, b in zip(ours.get_weights(), before):
         np.testing.assert_array_equal(a, b)
 
@@ -83,7 +83,7 @@ def test_an_all_zero_kernel_is_left_alone_while_training(rng):
     theirs.set_weights(weights)
     ours.set_weights(weights)
     x = rng.normal(size=(3, 4)).astype("float32")
-    np.testing.assert_allclose(ours(x, training=True).detach().numpy(), to_numpy(theirs(x, training=True)),
+    np.testing.assert_allclose(ours(x, training=True).detach().cpu().numpy(), to_numpy(theirs(x, training=True)),
                                atol=1e-6)
     _weights_equal(ours, theirs, atol=0)
     assert np.isfinite(ours.get_weights()[0]).all()
