@@ -37,7 +37,6 @@ import torch
 from ..errors import DataError
 from ..utils.packing import unpack_x_y_sample_weight
 from .inputs import as_input_list, holds_arrays, output_keys, shape_text
-from . import upload
 from .prefetch import prefetch, staged
 
 
@@ -239,7 +238,7 @@ class ArrayData(Source):
         self._placed_on = device
         if device.type != "cpu" and not _fits(self, device):
             return self
-        move = lambda a: None if a is None else upload.to_device(a, device)  # noqa: E731
+        move = lambda a: None if a is None else a.to(device, non_blocking=True)  # noqa: E731
         self.xs = [move(a) for a in self.xs]
         self.ys = None if self.ys is None else [move(a) for a in self.ys]
         self.sws = None if self.sws is None else [move(a) for a in self.sws]
