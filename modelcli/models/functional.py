@@ -29,7 +29,10 @@ class _Step:
 
         self.layer = node.layer
         self.args = tree.map_structure(template, list(node.args))
-        self.kwargs = {k: tree.map_structure(template, v) for k, v in node.kwargs.items() if k != "training"}
+        # Keras records ``mask=None`` where the symbolic input had no mask and, when it runs, fills a
+        # None mask from the tensor: a ReversibleEmbedding makes its padding mask only then.
+        self.kwargs = {k: tree.map_structure(template, v) for k, v in node.kwargs.items()
+                       if k != "training" and not (v is None and (k == "mask" or k.endswith("_mask")))}
         self.in_slots = [slot_of[id(t)] for t in node.input_tensors]
         self.out_slots = [slot_of[id(t)] for t in node.output_tensors]
         self.takes_training = call_arguments(type(self.layer)).training

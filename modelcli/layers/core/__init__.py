@@ -4,3 +4,4 @@ from .embedding import Embedding
 from .identity import Identity
 from .input_layer import Input, InputLayer
 from .masking import Masking
+from .reversible_embedding import ReversibleEmbedding
