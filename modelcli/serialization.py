@@ -89,3 +89,9 @@ def serialize(obj, module: str):
         return None
     return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
             "registered_name": None}
+
+
+def keras_class_name(obj) -> str:
+    """The ``class_name`` Keras writes for ``obj``: its class's name, unless Keras exports the class
+    under another (``keras_class_name`` on the class)."""
+    return getattr(type(obj), "keras_class_name", type(obj).__name__)

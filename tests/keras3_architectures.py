@@ -31,7 +31,7 @@ REQUIRED_LAYERS = {
     "BatchNormalization", "LayerNormalization", "Concatenate", "Add", "Subtract", "Multiply", "Average",
     "Maximum", "Minimum", "Dot", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "MultiHeadAttention",
     "Rescaling", "RandomFlip", "RandomRotation", "GroupNormalization", "UnitNormalization", "Attention",
-    "AdditiveAttention", "RMSNormalization",
+    "AdditiveAttention", "RMSNormalization", "GroupQueryAttention",
 }
 
 
@@ -333,6 +333,19 @@ def transformer_block(keras, rng):
     return keras.Model([x, context], y), [_normal(rng, BATCH, 6, 8), _normal(rng, BATCH, 4, 5)]
 
 
+def grouped_query_decoder_block(keras, rng):
+    """Causal GroupQueryAttention (two query heads per key/value head) + residual Add + LayerNormalization,
+    then a gated multi-query layer over a sliding window, feeding Dense."""
+    L = keras.layers
+    x = keras.Input((6, 8), name="tokens")
+    att = L.GroupQueryAttention(head_dim=4, num_query_heads=4, num_key_value_heads=2)(x, x, use_causal_mask=True)
+    h = L.LayerNormalization()(L.Add()([x, att]))
+    local = L.GroupQueryAttention(head_dim=3, num_query_heads=2, num_key_value_heads=1, use_gate=True,
+                                  sliding_window=3)(h, h)
+    y = L.Dense(3)(L.Add()([h, local]))
+    return keras.Model(x, y), _normal(rng, BATCH, 6, 8)
+
+
 def nested_sequential_in_functional(keras, rng):
     """A Sequential used as a layer, shared by two inputs of a functional model."""
     L = keras.layers
@@ -452,9 +465,9 @@ ARCHITECTURES = {builder.__name__: builder for builder in [
     tutorial_sequential, tutorial_multi_io, mlp_every_activation, cnn_batchnorm_pooling, cnn_channels_first,
     conv1d_text, conv_transpose_depthwise_separable, masked_bidirectional_gru, masked_embedding_lstm_gru,
     stacked_lstm_time_distributed, recurrent_return_state, bidirectional_merge_modes, reshape_permute_repeat,
-    merge_zoo_shared, transformer_block, nested_sequential_in_functional, functional_in_sequential,
-    multi_io_named, conv1d_channels_first, normalization_variants, frozen_layers_nested, image_and_attention_extras,
-    symbolic_indexing,
+    merge_zoo_shared, transformer_block, grouped_query_decoder_block, nested_sequential_in_functional,
+    functional_in_sequential, multi_io_named, conv1d_channels_first, normalization_variants, frozen_layers_nested,
+    image_and_attention_extras, symbolic_indexing,
 ]}
 
 

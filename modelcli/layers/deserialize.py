@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import SpecError
-from ..serialization import check_safe, from_config
+from ..serialization import check_safe, from_config, keras_class_name
 from .registry import LAYERS
 
 
@@ -35,5 +35,6 @@ def deserialize_layer(spec, where: str = "layer"):
 
 def serialize_layer(layer) -> dict:
     """Keras 3's dict for a layer (without graph information)."""
-    return {"module": getattr(layer, "keras_module", "keras.layers"), "class_name": type(layer).__name__,
+    return {"module": getattr(layer, "keras_module", "keras.layers"),
+            "class_name": keras_class_name(layer),
             "config": layer.get_config(), "registered_name": None}

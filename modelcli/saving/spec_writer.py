@@ -5,6 +5,7 @@ from ..engine import tree
 from ..engine.keras_tensor import KerasTensor
 from ..engine.layer import Layer
 from ..layers.core.input_layer import InputLayer
+from ..serialization import keras_class_name
 
 _FUNCTIONAL_MODULE = "keras.src.models.functional"
 
@@ -15,7 +16,7 @@ def layer_entry(layer) -> dict:
     is_functional = isinstance(layer, Functional)
     entry = {
         "module": _FUNCTIONAL_MODULE if is_functional else getattr(layer, "keras_module", "keras.layers"),
-        "class_name": "Functional" if is_functional else type(layer).__name__,
+        "class_name": "Functional" if is_functional else keras_class_name(layer),
         "config": layer.get_config(),
         "registered_name": _registered_name(layer, is_functional),
     }
