@@ -12,6 +12,7 @@ from .random_gaussian_blur import RandomGaussianBlur
 from .random_grayscale import RandomGrayscale
 from .random_hue import RandomHue
 from .random_invert import RandomInvert
+from .random_perspective import RandomPerspective
 from .random_posterization import RandomPosterization
 from .random_rotation import RandomRotation
 from .random_saturation import RandomSaturation
@@ -23,5 +24,5 @@ from .solarization import Solarization
 
 __all__ = ["AutoContrast", "Equalization", "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter",
            "RandomContrast", "RandomCrop", "RandomErasing", "RandomFlip", "RandomGaussianBlur", "RandomGrayscale",
-           "RandomHue", "RandomInvert", "RandomPosterization", "RandomRotation", "RandomSaturation", "RandomSharpness",
-           "RandomShear", "RandomTranslation", "RandomZoom", "Solarization"]
+           "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization", "RandomRotation",
+           "RandomSaturation", "RandomSharpness", "RandomShear", "RandomTranslation", "RandomZoom", "Solarization"]

@@ -1,6 +1,6 @@
 """Affine resampling of image batches with the pixel maths of Keras's torch backend
 (``keras.ops.image.affine_transform``), shared by RandomRotation, RandomZoom and
-RandomTranslation.
+RandomTranslation; RandomPerspective, whose points are not affine, uses ``resample`` alone.
 
 A transform is six numbers per image, ``[a0, a1, a2, b0, b1, b2]``: the output pixel
 at column x, row y reads the input at the point
@@ -35,6 +35,13 @@ def affine_transform(images, transform, interpolation, fill_mode, fill_value):
     cols = torch.arange(width, dtype=torch.float32, device=images.device).view(1, 1, width)
     y = rows * b1 + cols * b0 + b2
     x = rows * a1 + cols * a0 + a2
+    return resample(images, x, y, interpolation, fill_mode, fill_value)
+
+
+def resample(images, x, y, interpolation, fill_mode, fill_value):
+    """``images`` (N, H, W, C) read at the float32 points (``x``, ``y``), each (N, H, W): output
+    pixel [n, i, j] is input image n at (x[n, i, j], y[n, i, j]), by the rules of the module doc."""
+    n, height, width, _ = images.shape
     batch = torch.arange(n, device=images.device).view(n, 1, 1)
 
     def read(iy, ix):
