@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from keras_reference import assert_layer_matches_keras, keras, keras_spec
+from keras_reference import assert_layer_matches_keras, keras, keras_spec, to_numpy
 from modelcli import layers
 from modelcli.layers.deserialize import deserialize_layer
 
@@ -32,6 +32,24 @@ def test_activation_rejects_unknown_names():
 
 
 # ----- Embedding ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("make, shape, ids", [
+    (lambda: layers.Dense(3), (None, 5), False),
+    (lambda: layers.Embedding(10, 4), (None, 3), True),
+    (lambda: layers.LSTM(2), (None, 4, 5), False),
+])
+def test_a_layer_built_by_hand_keeps_the_weights_set_before_its_first_call(make, shape, ids, rng):
+    """As in Keras: ``build`` marks the layer built, so the first call does not draw new weights."""
+    keras_layer = {"Dense": keras.layers.Dense(3), "Embedding": keras.layers.Embedding(10, 4),
+                   "LSTM": keras.layers.LSTM(2)}[type(make()).__name__]
+    keras_layer.build(shape)
+    layer = make()
+    layer.build(shape)
+    assert layer.built
+    layer.set_weights(keras_layer.get_weights())
+    x = rng.integers(0, 10, (2,) + shape[1:]) if ids else rng.normal(size=(2,) + shape[1:]).astype("float32")
+    np.testing.assert_allclose(layer(x).detach().cpu().numpy(), to_numpy(keras_layer(x)), atol=1e-6)
+
+
 def test_embedding_matches_keras_on_2d_and_3d_ids(rng):
     for shape in [(2, 6), (2, 3, 4)]:
         ids = rng.integers(0, 10, size=shape)

@@ -35,6 +35,19 @@ COMPAT_KEYS = {
 class Layer(torch.nn.Module):
     supports_masking = False
 
+    def __init_subclass__(cls, **kwargs):
+        """A layer's own ``build`` marks it built, as in Keras: ``layer.build(shape)`` then
+        ``set_weights(...)`` and a call must use those weights, not build new ones."""
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "marks_built", False):
+            @functools.wraps(build)
+            def build_and_mark(self, *args, **kwargs):
+                build(self, *args, **kwargs)
+                self.built = True
+            build_and_mark.marks_built = True
+            cls.build = build_and_mark
+
     def __init__(self, name=None, trainable=True, dtype=None, activity_regularizer=None,
                  input_shape=None, batch_input_shape=None, batch_size=None, input_dim=None,
                  batch_shape=None, **kwargs):
@@ -154,6 +167,7 @@ class Layer(torch.nn.Module):
     # ----- building and shapes -----------------------------------------------------------------
     def build(self, input_shape) -> None:
         """Create weights once the input shape is known (override in layers with weights)."""
+        self.built = True
 
     def build_from_call(self, args, kwargs) -> None:
         """Build from the shapes of a call's arguments; layers taking several tensors override."""

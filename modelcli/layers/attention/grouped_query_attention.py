@@ -115,7 +115,6 @@ class GroupedQueryAttention(Layer):
             return
         self.build(*(None if shapes.get(k) is None else tuple(shapes[k])
                      for k in ("query_shape", "value_shape", "key_shape")))
-        self.built = True
 
     def get_build_config(self):
         return {"shapes_dict": dict(self._build_shapes)} if self._build_shapes else None
@@ -155,7 +154,6 @@ class GroupedQueryAttention(Layer):
                             kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint,
                             dtype=self.dtype_policy)
         layer.build(tuple(input_shape))
-        layer.built = True
         return layer
 
     # ----- calling ---------------------------------------------------------------------------

@@ -114,7 +114,6 @@ class MultiHeadAttention(Layer):
             return
         self.build(*(None if shapes.get(k) is None else tuple(shapes[k])
                      for k in ("query_shape", "value_shape", "key_shape")))
-        self.built = True
 
     def get_build_config(self):
         return {"shapes_dict": dict(self._build_shapes)} if self._build_shapes else None
@@ -151,7 +150,6 @@ class MultiHeadAttention(Layer):
         output_dense = self._einsum_dense(equation, [None] * (out_rank - 1 - len(out)) + list(out), bias_axes,
                                           "attention_output")
         output_dense.build(tuple(query_shape[:-1]) + (self.num_heads, self.value_dim))
-        output_dense.built = True
         self.track_sublayer("output_dense", output_dense)
 
     def _projection(self, input_rank, channels, name, input_shape, activation=None):
@@ -159,7 +157,6 @@ class MultiHeadAttention(Layer):
         layer = self._einsum_dense(equation, [None] * (out_rank - 3) + [self.num_heads, channels], bias_axes, name,
                                    activation)
         layer.build(tuple(input_shape))
-        layer.built = True
         return layer
 
     def _einsum_dense(self, equation, output_shape, bias_axes, name, activation=None):

@@ -56,7 +56,6 @@ class SpectralNormalization(Layer):
             return
         if not self.layer.built:
             self.layer.build(input_shape)
-            self.layer.built = True
         own = {w.name: w for w in self.layer._own_weights}
         kernel = own.get("kernel") or own.get("embeddings")
         if kernel is None:

@@ -53,7 +53,6 @@ class Pipeline(Layer):
         for layer in self._pipeline_layers:
             if not layer.built:
                 layer.build(input_shape)
-                layer.built = True
             input_shape = layer.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape):

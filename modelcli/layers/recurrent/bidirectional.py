@@ -52,7 +52,6 @@ class Bidirectional(Layer):
         for sub in (self.forward_layer, self.backward_layer):
             if not sub.built:
                 sub.build(input_shape)
-                sub.built = True
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None

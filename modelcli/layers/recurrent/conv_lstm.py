@@ -206,7 +206,6 @@ class ConvLSTM(CellArgumentsRNN):
                             where=self.name)
         if not self.cell.built:
             self.cell.build((input_shape[0],) + input_shape[2:])
-            self.cell.built = True
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

@@ -66,7 +66,6 @@ class RNN(Layer):
                             hint="give the Input a batch_size (or batch_input_shape)")
         if not self.cell.built:
             self.cell.build((input_shape[0], input_shape[2]))
-            self.cell.built = True
 
     def compute_output_shape(self, input_shape):
         input_shape = _sequence_shape(input_shape)

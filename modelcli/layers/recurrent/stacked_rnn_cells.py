@@ -60,7 +60,6 @@ class StackedRNNCells(Layer):
         for cell in self.cells:
             if not cell.built:
                 cell.build((batch, features))
-                cell.built = True
             features = cell.output_size
 
     def nest_states(self, states) -> list[list]:

@@ -31,7 +31,6 @@ class TimeDistributed(Layer):
     def build(self, input_shape):
         if not self.layer.built:
             self.layer.build(_step_shape(input_shape))
-            self.layer.built = True
 
     def compute_output_shape(self, input_shape):
         step = self.layer.compute_output_shape(_step_shape(input_shape))
