@@ -62,6 +62,18 @@ def test_a_keras_mixed_bfloat16_model_predicts_as_keras_does():
         assert np.abs(in_float32.predict(x, verbose=0) - expected).max() > 10 * np.abs(got - expected).max()
 
 
+def test_an_embedding_under_mixed_bfloat16_returns_bfloat16_rows_as_keras_does():
+    keras_layer = keras.layers.Embedding(10, 4, dtype="mixed_bfloat16")
+    ids = np.array([[1, 2, 9], [0, 3, 3]])
+    expected = keras_layer(ids)
+    ours = layers.Embedding(10, 4, dtype="mixed_bfloat16")
+    ours.build((None, 3))
+    ours.set_weights(keras_layer.get_weights())
+    got = ours(ids)
+    assert got.dtype == expected.dtype == torch.bfloat16  # the table stays float32, the rows are rounded
+    assert torch.equal(got.cpu(), expected.cpu())
+
+
 def test_layers_report_the_compute_and_variable_dtypes_keras_reports():
     for keras_model, _ in keras_mixed_models():
         ours = model_from_json(keras_model.to_json())

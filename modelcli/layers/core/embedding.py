@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ... import constraints, initializers, regularizers
+from ... import backend, constraints, initializers, regularizers
 from ...engine.layer import Layer
 from ..registry import register_layer
 from ..reshaping._spatial import positive_int
@@ -35,7 +35,8 @@ class Embedding(Layer):
     def call(self, inputs):
         if inputs.is_floating_point():  # Keras casts non-integer ids to int32 (truncation)
             inputs = inputs.to(torch.int64)
-        return F.embedding(inputs, self.embeddings, sparse=self.sparse_gradient)
+        rows = F.embedding(inputs, self.embeddings, sparse=self.sparse_gradient)
+        return rows.to(backend.torch_dtype(self.compute_dtype))  # Keras casts to the compute dtype (bfloat16 when mixed)
 
     def compute_mask(self, inputs, mask=None):
         return inputs != 0 if self.mask_zero else None
