@@ -10,6 +10,8 @@ import io
 
 import numpy as np
 
+from .engine import tree
+
 
 def _shape_text(shape) -> str:
     if isinstance(shape, list):
@@ -22,7 +24,7 @@ def _output_shape(layer) -> str:
     shapes = []
     for node in layer.inbound_nodes:
         outs = node.outputs
-        shapes.append(_shape_text([t.shape for t in outs]) if isinstance(outs, (list, tuple))
+        shapes.append(_shape_text([t.shape for t in tree.flatten(outs)]) if isinstance(outs, (list, tuple, dict))
                       else _shape_text(outs.shape))
     if not shapes:
         return "?"
@@ -39,6 +41,16 @@ def _connections(layer, model) -> str:
             src, node_index, tensor_index = t.history
             parts.append(f"{src.name}[{node_index}][{tensor_index}]")
     return ",\n".join(parts) or "-"
+
+
+def _sequential_like(model) -> bool:
+    """Keras drops the Connected to column for a functional model that is one chain: one input,
+    each node fed by one tensor, no tensor feeding two nodes, no layer called twice."""
+    nodes = [node for node in model._nodes if not node.is_input]
+    fed = [id(t) for node in nodes for t in node.input_tensors]
+    layers = [node.layer for node in nodes]
+    return (len(model.inputs) == 1 and all(len(node.input_tensors) == 1 for node in nodes)
+            and len(set(fed)) == len(fed) and len(set(map(id, layers))) == len(layers))
 
 
 def readable_size(n_bytes: float) -> str:
@@ -61,7 +73,7 @@ def build_table(model, show_trainable=False):
     from rich import box
     from rich.table import Table
 
-    functional = hasattr(model, "_nodes")
+    functional = hasattr(model, "_nodes") and not _sequential_like(model)
     table = Table(box=box.HEAVY_HEAD, show_lines=False, title=f'Model: "{model.name}"', title_justify="left")
     table.add_column("Layer (type)", no_wrap=False)
     table.add_column("Output Shape")

@@ -154,8 +154,8 @@ class Layer(torch.nn.Module):
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights) -> None:
-        from ..saving.assign import assign_weights
-        assign_weights(self.weights, list(weights), self.name)
+        from ..saving.assign import FROM_SET_WEIGHTS, assign_weights
+        assign_weights(self.weights, list(weights), self.name, source=FROM_SET_WEIGHTS)
 
     def count_params(self) -> int:
         return int(sum(np.prod(w.shape) for w in self.weights))
@@ -265,7 +265,9 @@ class Layer(torch.nn.Module):
     # ----- graph helpers ---------------------------------------------------------------------------
     @property
     def input(self):
-        return self._node_attr("args")
+        """The tensor(s) of the first call, as Keras gives them: one tensor, or a flat list."""
+        tensors = self._node_attr("input_tensors")
+        return tensors[0] if len(tensors) == 1 else tensors
 
     @property
     def output(self):

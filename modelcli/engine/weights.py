@@ -66,12 +66,31 @@ class KerasWeight:
         return self.keras_shape
 
     @property
+    def ndim(self) -> int:
+        return len(self.keras_shape)
+
+    @property
+    def dtype(self) -> str:
+        """The variable's dtype name, as Keras gives it (``"float32"``)."""
+        from ..backend import dtype_name
+        return dtype_name(self.parameter.dtype)
+
+    @property
+    def value(self) -> torch.Tensor:
+        """The weight as a tensor in Keras's layout (a view of the parameter)."""
+        return self.layout.to_keras(self.parameter)
+
+    @property
     def path(self) -> str:
         return f"{self.layer.name}/{self.name}"
 
     def numpy(self) -> np.ndarray:
         value = self.layout.to_keras(self.parameter.detach())
         return value.to("cpu", torch.float32 if value.is_floating_point() else value.dtype).numpy().copy()
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
 
     def assign(self, value) -> None:
         """Set from a Keras-layout array; the caller has checked the shape."""

@@ -18,3 +18,4 @@ from .regularization import *  # noqa: F401,F403
 from .reshaping import *  # noqa: F401,F403
 from ..engine.layer import Layer  # noqa: F401
 from .registry import LAYERS  # noqa: F401
+from .deserialize import deserialize, serialize  # noqa: F401

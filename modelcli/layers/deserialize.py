@@ -38,3 +38,16 @@ def serialize_layer(layer) -> dict:
     return {"module": getattr(layer, "keras_module", "keras.layers"),
             "class_name": keras_class_name(layer),
             "config": layer.get_config(), "registered_name": None}
+
+
+def serialize(layer) -> dict:
+    """``keras.layers.serialize``: a layer as the dict Keras 3 writes for it."""
+    return serialize_layer(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """``keras.layers.deserialize``: a layer (or a nested model) from its ``{class_name, config}``."""
+    if custom_objects:
+        raise SpecError("custom_objects are not supported: modelcli never runs code from a model file")
+    from ..models.spec import deserialize_any
+    return deserialize_any(config, "layer")

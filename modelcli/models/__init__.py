@@ -1,6 +1,7 @@
 """Models: ``Sequential``, ``Model`` (functional), and loading them from Keras files."""
 from .. import layers as _layers  # noqa: F401  (registers every layer class)
 from ..layers.registry import LAYERS
+from .clone import clone_model
 from .functional import Functional
 from .model import Model
 from .sequential import Sequential
@@ -17,5 +18,5 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return _load(filepath, custom_objects=custom_objects)
 
 
-__all__ = ["Functional", "Model", "Sequential", "load_model", "model_from_config", "model_from_json",
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_config", "model_from_json",
            "model_from_yaml"]

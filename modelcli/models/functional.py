@@ -85,10 +85,10 @@ class Functional(Model):
         self._init_graph(inputs, outputs)
 
     def _init_graph(self, inputs, outputs):
-        self._input_structure = inputs
-        self._output_structure = outputs
-        self.inputs = _as_tensor_list(inputs, "inputs")
-        self.outputs = _as_tensor_list(outputs, "outputs")
+        self._input_structure = _sorted_keys(inputs)
+        self._output_structure = _sorted_keys(outputs)
+        self.inputs = _as_tensor_list(self._input_structure, "inputs")
+        self.outputs = _as_tensor_list(self._output_structure, "outputs")
         for t in self.inputs:
             if not isinstance(t, KerasTensor) or t.history is None:
                 raise SpecError(f"model inputs must be Input() tensors, got {t!r}")
@@ -171,6 +171,8 @@ class Functional(Model):
 
     def _flatten_inputs(self, inputs):
         if isinstance(inputs, dict):
+            if isinstance(self._input_structure, dict) and inputs.keys() >= self._input_structure.keys():
+                return [inputs[key] for key in self._input_structure]
             try:
                 return [inputs[t.name] for t in self.inputs]
             except KeyError as err:
@@ -181,8 +183,27 @@ class Functional(Model):
         return [inputs]
 
     @property
+    def input(self):
+        """The input tensor(s) as given to the constructor (a tensor, a list or a dict), as in Keras."""
+        return self._input_structure
+
+    @property
+    def output(self):
+        return self._output_structure
+
+    @property
     def _single_output(self) -> bool:
         return not isinstance(self._output_structure, (list, tuple, dict))
+
+    def _call_eager(self, args, kwargs):
+        return self._pack_outputs(super()._call_eager(args, kwargs))
+
+    def _pack_outputs(self, outputs):
+        """Outputs given as a dict come back as a dict with the same keys, as in Keras; ``call``
+        keeps returning a list, which is what the trainer reads."""
+        if isinstance(self._output_structure, dict):
+            return dict(zip(self._output_structure, outputs))
+        return outputs
 
     # ----- as a layer inside another model -----------------------------------------------
     def compute_output_spec(self, *args, **kwargs):
@@ -191,7 +212,7 @@ class Functional(Model):
         if [s[1:] for s in given] != [s[1:] for s in own]:
             raise SpecError(f"model '{self.name}' expects inputs of shape {own}, got {given}", where=self.name)
         outs = [KerasTensor(t.shape, t.dtype) for t in self.outputs]
-        return outs[0] if self._single_output else outs
+        return outs[0] if self._single_output else self._pack_outputs(outs)
 
     def compute_output_shape(self, input_shape):
         shapes = [t.shape for t in self.outputs]
@@ -212,6 +233,12 @@ class Functional(Model):
     def from_config(cls, config):
         from .spec import functional_from_config
         return functional_from_config(config, cls)
+
+
+def _sorted_keys(structure):
+    """A dict of tensors with its keys sorted: Keras flattens dicts in key order, which sets the
+    order of ``model.inputs`` / ``outputs``, of ``model.layers`` and so of the weights."""
+    return dict(sorted(structure.items())) if isinstance(structure, dict) else structure
 
 
 def _as_tensor_list(structure, what):

@@ -37,6 +37,9 @@ class Model(Trainer, Layer):
 
     def get_layer(self, name=None, index=None) -> Layer:
         if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"asked for the layer at index {index}, but model '{self.name}' has "
+                                 f"{len(self.layers)} layers")
             return self.layers[index]
         for layer in self.layers:
             if layer.name == name:
@@ -112,6 +115,16 @@ class Model(Trainer, Layer):
         save_model(self, filepath, overwrite=overwrite)
 
     # ----- specs ---------------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config):
+        """``Model.from_config(model.get_config())``: a functional config (layers with their
+        inbound nodes, input and output layers) rebuilds the graph, as in Keras."""
+        if isinstance(config, dict) and {"layers", "input_layers", "output_layers"} <= config.keys():
+            from .functional import Functional
+            from .spec import functional_from_config
+            return functional_from_config(config, Functional if cls is Model else cls)
+        return super().from_config(config)
+
     def to_json(self, **kwargs) -> str:
         from ..saving.spec_writer import model_spec
         return json.dumps(model_spec(self), **kwargs)
