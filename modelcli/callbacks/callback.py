@@ -58,8 +58,10 @@ class CallbackList:
         self.batch_callbacks = [cb for cb in self.callbacks if cb.needs_batch_logs]
 
     def _call(self, hook, *args):
+        *args, logs = args
+        logs = {} if logs is None else logs  # Keras hands every hook a dict, empty where it has no logs
         for cb in self.callbacks:
-            getattr(cb, hook)(*args)
+            getattr(cb, hook)(*args, logs)
 
     def on_train_begin(self, logs=None):
         self._call("on_train_begin", logs)
@@ -86,6 +88,7 @@ class CallbackList:
         self._call("on_predict_end", logs)
 
     def batch_hook(self, hook, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.batch_callbacks:
             getattr(cb, hook)(batch, logs)
             if hook == "on_train_batch_begin":

@@ -3,7 +3,9 @@
 verbose=1 on a terminal redraws one line per epoch (steps, bar, time per step,
 running metrics), at most every ``interval`` seconds, so reading the metrics (a
 device sync) happens a few times a second rather than every step. verbose=2, or
-an output that is not a terminal, prints one line per epoch.
+an output that is not a terminal, prints one line per epoch. ``evaluate`` and
+``predict`` get one line of their own, as in Keras (inside ``fit`` the validation
+is silent: its results join the epoch's line); "Epoch i/n" only when n > 1.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ class ProgbarLogger(Callback):
         self.verbose = verbose
         self.stream = stream
         self.interval = interval
+        self._in_fit = False  # inside fit, the validation's progress stays off the screen
 
     @property
     def _out(self):
@@ -47,20 +50,54 @@ class ProgbarLogger(Callback):
     def needs_batch_logs(self) -> bool:
         return self._live
 
+    def on_train_begin(self, logs=None):
+        self._in_fit = True
+
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = self._last_draw = time.perf_counter()
-        self._seen = 0
-        if self.verbose:
-            self._write(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}\n")
+        self._start()
+        epochs = self.params.get("epochs")
+        if self.verbose and epochs != 1:
+            self._write(f"Epoch {epoch + 1}/{epochs or '?'}\n")
 
     def on_train_batch_end(self, batch, logs=None):
+        self._progress(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._finish(logs)
+
+    def on_test_begin(self, logs=None):
+        if not self._in_fit:
+            self._start()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._in_fit:
+            self._progress(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if not self._in_fit:
+            self._finish(logs)
+
+    def on_predict_begin(self, logs=None):
+        self._start()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._progress(batch, None)
+
+    def on_predict_end(self, logs=None):
+        self._finish(None)
+
+    def _start(self):
+        self._epoch_start = self._last_draw = time.perf_counter()
+        self._seen = 0
+
+    def _progress(self, batch, logs):
         self._seen = batch + 1
         now = time.perf_counter()
         if now - self._last_draw >= self.interval:
             self._last_draw = now
             self._draw(dict(logs or {}), final=False)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def _finish(self, logs):
         if not self.verbose:
             return
         self._seen = self.params.get("steps") or self._seen

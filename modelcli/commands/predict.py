@@ -69,7 +69,7 @@ def predict_slabs(model, inputs, batch_size):
     slab = max(1, SLAB_BYTES // max(row_bytes, 1) // batch_size) * batch_size
     for start in range(0, n, slab):
         xs = [np.asarray(a[start:start + slab]) for a in inputs]
-        outs = model.predict(xs if len(xs) > 1 else xs[0], batch_size=batch_size)
+        outs = model.predict(xs if len(xs) > 1 else xs[0], batch_size=batch_size, verbose=0)
         yield outs if isinstance(outs, list) else [outs]
 
 

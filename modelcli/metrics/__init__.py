@@ -29,6 +29,12 @@ from .regression_metrics import (CosineSimilarity, LogCoshError, MeanAbsoluteErr
                                  MeanSquaredError, MeanSquaredLogarithmicError, RootMeanSquaredError,
                                  cosine_similarity)
 
+# Keras exports these loss functions as metric functions too (the same objects as in keras.losses).
+from ..losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+                      categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+                      mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                      mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
+
 
 def deserialize(identifier, where: str | None = None):
     """A metric from a name or a Keras ``{class_name, config}`` dict (a function dict gives the function)."""
@@ -139,4 +145,8 @@ __all__ = [
     "RecallAtPrecision",
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "cosine_similarity",
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
+    "categorical_hinge", "hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
+    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error", "poisson",
+    "sparse_categorical_crossentropy", "squared_hinge",
 ]

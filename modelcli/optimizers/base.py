@@ -24,6 +24,7 @@ import numbers
 import re
 import warnings
 
+import numpy as np
 import torch
 
 from ..backend import snake_case, unique_name
@@ -92,15 +93,15 @@ class Optimizer:
     def iterations(self) -> int:
         """Optimizer steps taken; with gradient accumulation, the number of weight updates."""
         if self.gradient_accumulation_steps:
-            return self._iterations // self.gradient_accumulation_steps
-        return self._iterations
+            return StepCount(self._iterations // self.gradient_accumulation_steps)
+        return StepCount(self._iterations)
 
     @property
     def learning_rate(self) -> float:
         """The learning rate now: the float, or the schedule's value at the step count."""
         if isinstance(self._learning_rate, _schedules.LearningRateSchedule):
-            return self._learning_rate(self._iterations)
-        return self._learning_rate
+            return LearningRate(self._learning_rate(self._iterations), self)
+        return LearningRate(self._learning_rate, self)
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
@@ -505,6 +506,33 @@ def _pick(index, grads, params, slots):
 def _sums_of_squares(grads) -> list[torch.Tensor]:
     # Σg² per gradient with torch.sum, as Keras sums (torch._foreach_norm rounds differently).
     return [s.sum() for s in torch._foreach_mul(grads, grads)]
+
+
+class LearningRate(float):
+    """``optimizer.learning_rate`` as read: a float that also answers the calls Keras code makes
+    on Keras's learning-rate variable, ``assign(value)`` (sets the optimizer's rate) and ``numpy()``."""
+
+    __slots__ = ("_optimizer",)
+
+    def __new__(cls, value, optimizer):
+        self = super().__new__(cls, value)
+        self._optimizer = optimizer
+        return self
+
+    def assign(self, value):
+        self._optimizer.learning_rate = value
+
+    def numpy(self):
+        return np.float32(self)
+
+
+class StepCount(int):
+    """``optimizer.iterations`` as read: an int with the ``numpy()`` of Keras's step variable."""
+
+    __slots__ = ()
+
+    def numpy(self):
+        return np.int64(self)
 
 
 def _check_learning_rate(value):

@@ -223,10 +223,12 @@ class Trainer:
 
     @staticmethod
     def _floats(logs) -> dict:
+        """The logs as Python floats, keyed in sorted order as Keras 3 hands them out (History,
+        callbacks, ``return_dict``)."""
         if not logs:
             return {}
         values = torch.stack([torch.as_tensor(v, dtype=torch.float32).reshape(()).cpu() for v in logs.values()])
-        return dict(zip(logs, values.tolist()))
+        return dict(sorted(zip(logs, values.tolist())))
 
     def _in_order(self, logs) -> list:
         """Keras 3's order: loss, compiled metrics as named, per-output losses, then the rest sorted."""
@@ -292,7 +294,7 @@ class Trainer:
                 self.eval()
                 if val is not None and _should_validate(epoch, validation_freq):
                     val_logs = self._evaluate_batches(val, validation_steps, device, callback_list)
-                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    logs = dict(sorted({**logs, **{f"val_{k}": v for k, v in val_logs.items()}}.items()))
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
@@ -330,7 +332,8 @@ class Trainer:
         self._check_compiled()
         source = adapt(self, x, y, sample_weight, batch_size=batch_size, steps=steps, what="evaluate",
                        max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
-        callback_list = CallbackList(list(callbacks or []), self,
+        verbose = 1 if verbose == "auto" else verbose
+        callback_list = CallbackList(([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []), self,
                                      {"verbose": verbose, "epochs": 1, "steps": steps or source.num_batches})
         try:
             logs = self._evaluate_batches(source, steps, self._device(), callback_list)
@@ -370,7 +373,8 @@ class Trainer:
         model's outputs (one array, a list, or a dict)."""
         source = adapt(self, x, batch_size=batch_size, steps=steps, what="predict", max_queue_size=max_queue_size,
                        workers=workers, use_multiprocessing=use_multiprocessing)
-        callback_list = CallbackList(list(callbacks or []), self,
+        verbose = 1 if verbose == "auto" else verbose
+        callback_list = CallbackList(([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []), self,
                                      {"verbose": verbose, "epochs": 1, "steps": steps or source.num_batches})
         hooks = bool(callback_list.batch_callbacks)
         autocast.refresh(self)
