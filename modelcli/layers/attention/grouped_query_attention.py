@@ -34,7 +34,7 @@ from ...errors import SpecError
 from ..registry import register_layer
 from .einsum_dense import EinsumDense
 from .multi_head_attention import (_FUSED_MASK_VALUE, _FUSED_MASK_VALUE_FP16, _carried_mask, _causal_mask,
-                                   _check_positive, _fresh, _WeightlessPart)
+                                   _check_positive, _fresh, _WeightlessPart, combined_mask)
 
 # Keras's Softmax layer writes -1e9 into masked logits (-3e4 in float16); the rows are zeroed afterwards.
 _SOFTMAX_MASK_VALUE = -1e9
@@ -194,29 +194,8 @@ class GroupedQueryAttention(Layer):
 
     def _attention_mask(self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
         """The AND of every mask that applies, broadcastable to (B, T, S); ``attention_mask`` alone stays as given."""
-        masks = []
-        if query_mask is not None:
-            masks.append(query_mask.to(torch.bool).unsqueeze(-1))
-        for mask in (value_mask, key_mask):
-            if mask is not None:
-                masks.append(mask.to(torch.bool).unsqueeze(-2))
-        if use_causal_mask:
-            masks.append(_causal_mask(query.shape[1], value.shape[1], query.device))
-        if self.sliding_window is not None:
-            rows = torch.arange(query.shape[1], device=query.device).view(1, -1, 1)
-            cols = torch.arange(value.shape[1], device=query.device).view(1, 1, -1)
-            masks.append((rows - cols).abs() < self.sliding_window)
-        if attention_mask is not None:
-            attention_mask = torch.as_tensor(attention_mask, device=query.device)
-            if not masks:
-                return attention_mask
-            masks.insert(0, attention_mask.to(torch.bool))
-        if not masks:
-            return None
-        combined = masks[0]
-        for mask in masks[1:]:
-            combined = combined & mask
-        return combined
+        return combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+                             self.sliding_window, lone_attention_mask_as_given=True)
 
     def _attend_explicitly(self, q, k, v, mask, dropout):
         """Keras's einsum path: scores (B, heads, T, S) and the weighted values (B, T, heads, head_dim)."""

@@ -209,27 +209,8 @@ class MultiHeadAttention(Layer):
         return (out, scores) if return_attention_scores else out
 
     def _attention_mask(self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
-        """The AND of every mask that applies, as a bool tensor broadcastable to (B, T, S), or None."""
-        masks = []
-        if query_mask is not None:
-            masks.append(query_mask.to(torch.bool).unsqueeze(-1))
-        for mask in (value_mask, key_mask):
-            if mask is not None:
-                masks.append(mask.to(torch.bool).unsqueeze(-2))
-        if use_causal_mask:
-            masks.append(_causal_mask(query.shape[1], value.shape[1], query.device))
-        if self.sliding_window is not None:
-            rows = torch.arange(query.shape[1], device=query.device).view(1, -1, 1)
-            cols = torch.arange(value.shape[1], device=query.device).view(1, 1, -1)
-            masks.append((rows - cols).abs() < self.sliding_window)
-        if attention_mask is not None:
-            masks.insert(0, torch.as_tensor(attention_mask, device=query.device).to(torch.bool))
-        if not masks:
-            return None
-        combined = masks[0]
-        for mask in masks[1:]:
-            combined = combined & mask
-        return combined
+        return combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+                             self.sliding_window)
 
     def _expanded_mask(self, mask, scores_rank):
         """Keras's broadcast of a (B, T, S) mask to the scores: new axes before the query attention axes."""
@@ -342,6 +323,37 @@ def _carried_mask(tensor, given, fallback=None):
         return torch.as_tensor(given, device=tensor.device)
     carried = getattr(tensor, "_keras_mask", None)
     return carried if carried is not None else fallback
+
+
+def combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, sliding_window,
+                  lone_attention_mask_as_given=False):
+    """The AND of every mask that applies, as a bool tensor broadcastable to (B, T, S), or None.
+
+    ``lone_attention_mask_as_given``: an ``attention_mask`` with no other mask is returned as
+    given, not as bool (GroupQueryAttention's two paths read a non-bool mask differently)."""
+    masks = []
+    if query_mask is not None:
+        masks.append(query_mask.to(torch.bool).unsqueeze(-1))
+    for mask in (value_mask, key_mask):
+        if mask is not None:
+            masks.append(mask.to(torch.bool).unsqueeze(-2))
+    if use_causal_mask:
+        masks.append(_causal_mask(query.shape[1], value.shape[1], query.device))
+    if sliding_window is not None:
+        rows = torch.arange(query.shape[1], device=query.device).view(1, -1, 1)
+        cols = torch.arange(value.shape[1], device=query.device).view(1, 1, -1)
+        masks.append((rows - cols).abs() < sliding_window)
+    if attention_mask is not None:
+        attention_mask = torch.as_tensor(attention_mask, device=query.device)
+        if not masks and lone_attention_mask_as_given:
+            return attention_mask
+        masks.insert(0, attention_mask.to(torch.bool))
+    if not masks:
+        return None
+    combined = masks[0]
+    for mask in masks[1:]:
+        combined = combined & mask
+    return combined
 
 
 def _causal_mask(query_length, value_length, device):
