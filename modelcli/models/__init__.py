@@ -15,7 +15,7 @@ LAYERS.add("Model", Functional)
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from ``.keras``, a full-model ``.h5``, or a ``.json`` / ``.yaml`` spec."""
     from ..saving.load import load_model as _load
-    return _load(filepath, custom_objects=custom_objects)
+    return _load(filepath, custom_objects=custom_objects, compile=compile)
 
 
 __all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_config", "model_from_json",

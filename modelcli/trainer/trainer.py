@@ -57,6 +57,9 @@ class Trainer:
                             f"Received: steps_per_execution={steps_per_execution}")
         names = self.output_names
         self.optimizer = optimizers.get(optimizer)
+        # What model.save() writes as Keras's compile_config.
+        self._compile_arguments = {"optimizer": self.optimizer, "loss": loss, "loss_weights": loss_weights,
+                                   "metrics": metrics, "weighted_metrics": weighted_metrics}
         if auto_scale_loss:
             self.optimizer = wrap_for_policy(self, self.optimizer)
         self.compiled_loss = CompiledLoss(loss, loss_weights, names)
