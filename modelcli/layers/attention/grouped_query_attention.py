@@ -29,12 +29,12 @@ import torch.nn.functional as F
 
 from ... import backend, constraints, initializers, regularizers
 from ...engine.keras_tensor import KerasTensor
-from ...engine.layer import Layer
 from ...errors import SpecError
 from ..registry import register_layer
 from .einsum_dense import EinsumDense
 from .multi_head_attention import (_FUSED_MASK_VALUE, _FUSED_MASK_VALUE_FP16, _carried_mask, _causal_mask,
-                                   _check_positive, _fresh, _WeightlessPart, combined_mask)
+                                   _check_positive, _fresh, _WeightlessPart, QueryValueKeyLayer,
+                                   combined_mask)
 
 # Keras's Softmax layer writes -1e9 into masked logits (-3e4 in float16); the rows are zeroed afterwards.
 _SOFTMAX_MASK_VALUE = -1e9
@@ -42,7 +42,7 @@ _SOFTMAX_MASK_VALUE_FP16 = -3e4
 
 
 @register_layer("GroupQueryAttention", "GroupedQueryAttention")
-class GroupedQueryAttention(Layer):
+class GroupedQueryAttention(QueryValueKeyLayer):
     # Keras's class is GroupedQueryAttention (its weight files name groups after it), exported and
     # written into JSON as keras.layers.GroupQueryAttention.
     keras_class_name = "GroupQueryAttention"
@@ -85,7 +85,6 @@ class GroupedQueryAttention(Layer):
         self.bias_constraint = constraints.get(bias_constraint, "bias_constraint")
         self._group = num_query_heads // num_key_value_heads
         self._scale = 1.0 / math.sqrt(float(head_dim))
-        self._build_shapes = None
 
     def get_config(self):
         return {**super().get_config(), "head_dim": self.head_dim, "num_query_heads": self.num_query_heads,
@@ -100,29 +99,8 @@ class GroupedQueryAttention(Layer):
                 "bias_constraint": constraints.serialize(self.bias_constraint), "seed": self.seed}
 
     # ----- building -------------------------------------------------------------------------
-    def build_from_call(self, args, kwargs):
-        names = ("query", "value", "key")
-        given = dict(zip(names, args))
-        given.update({k: kwargs[k] for k in names if kwargs.get(k) is not None})
-        if given.get("value") is None:
-            raise SpecError("GroupQueryAttention needs a query and a value", where=self.name)
-        self.build(*(None if given.get(k) is None else tuple(given[k].shape) for k in names))
-
-    def build_from_config(self, config):
-        """Keras 3's ``{"shapes_dict": {"query_shape", "value_shape"[, "key_shape"]}}``; else build on call."""
-        shapes = config.get("shapes_dict", config)
-        if shapes.get("query_shape") is None or shapes.get("value_shape") is None:
-            return
-        self.build(*(None if shapes.get(k) is None else tuple(shapes[k])
-                     for k in ("query_shape", "value_shape", "key_shape")))
-
-    def get_build_config(self):
-        return {"shapes_dict": dict(self._build_shapes)} if self._build_shapes else None
-
     def build(self, query_shape, value_shape, key_shape=None):
-        self._build_shapes = {"query_shape": tuple(query_shape), "value_shape": tuple(value_shape)}
-        if key_shape is not None:
-            self._build_shapes["key_shape"] = tuple(key_shape)
+        self._record_build_shapes(query_shape, value_shape, key_shape)
         key_shape = value_shape if key_shape is None else key_shape
         # Keras's attribute names are the groups of a .weights.h5 file; this order is its weight order.
         q, kv = self.num_query_heads, self.num_key_value_heads

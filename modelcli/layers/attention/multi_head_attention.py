@@ -26,6 +26,7 @@ from ... import backend, constraints, initializers, regularizers
 from ...engine.keras_tensor import KerasTensor
 from ...engine.layer import Layer
 from ...errors import SpecError
+from ...serialization import keras_class_name
 from ..registry import register_layer
 from .einsum_dense import EinsumDense
 
@@ -40,8 +41,39 @@ class _WeightlessPart(Layer):
     """A weightless Keras sublayer (MHA's softmax and dropout): saved as an empty group, never called."""
 
 
+class QueryValueKeyLayer(Layer):
+    """A layer called on a query, a value and an optional key (MultiHeadAttention,
+    GroupQueryAttention): built from their shapes, which its build_config records as Keras 3 writes them."""
+
+    _build_shapes = None
+
+    def build_from_call(self, args, kwargs):
+        names = ("query", "value", "key")
+        given = dict(zip(names, args))
+        given.update({k: kwargs[k] for k in names if kwargs.get(k) is not None})
+        if given.get("value") is None:
+            raise SpecError(f"{keras_class_name(self)} needs a query and a value", where=self.name)
+        self.build(*(None if given.get(k) is None else tuple(given[k].shape) for k in names))
+
+    def build_from_config(self, config):
+        """Keras 3's ``{"shapes_dict": {"query_shape", "value_shape"[, "key_shape"]}}``; else build on call."""
+        shapes = config.get("shapes_dict", config)
+        if shapes.get("query_shape") is None or shapes.get("value_shape") is None:
+            return
+        self.build(*(None if shapes.get(k) is None else tuple(shapes[k])
+                     for k in ("query_shape", "value_shape", "key_shape")))
+
+    def get_build_config(self):
+        return {"shapes_dict": dict(self._build_shapes)} if self._build_shapes else None
+
+    def _record_build_shapes(self, query_shape, value_shape, key_shape):
+        self._build_shapes = {"query_shape": tuple(query_shape), "value_shape": tuple(value_shape)}
+        if key_shape is not None:
+            self._build_shapes["key_shape"] = tuple(key_shape)
+
+
 @register_layer("MultiHeadAttention")
-class MultiHeadAttention(Layer):
+class MultiHeadAttention(QueryValueKeyLayer):
     supports_masking = True
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
@@ -86,7 +118,6 @@ class MultiHeadAttention(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint, "kernel_constraint")
         self.bias_constraint = constraints.get(bias_constraint, "bias_constraint")
         self._scale = 1.0 / math.sqrt(float(key_dim))
-        self._build_shapes = None
 
     @classmethod
     def from_config(cls, config):
@@ -99,31 +130,10 @@ class MultiHeadAttention(Layer):
         return layer
 
     # ----- building -------------------------------------------------------------------------
-    def build_from_call(self, args, kwargs):
-        names = ("query", "value", "key")
-        given = dict(zip(names, args))
-        given.update({k: kwargs[k] for k in names if kwargs.get(k) is not None})
-        if "value" not in given:
-            raise SpecError("MultiHeadAttention needs a query and a value", where=self.name)
-        self.build(*(None if given.get(k) is None else tuple(given[k].shape) for k in names))
-
-    def build_from_config(self, config):
-        """Keras 3's ``{"shapes_dict": {"query_shape", "value_shape"[, "key_shape"]}}``; else build on call."""
-        shapes = config.get("shapes_dict", config)
-        if shapes.get("query_shape") is None or shapes.get("value_shape") is None:
-            return
-        self.build(*(None if shapes.get(k) is None else tuple(shapes[k])
-                     for k in ("query_shape", "value_shape", "key_shape")))
-
-    def get_build_config(self):
-        return {"shapes_dict": dict(self._build_shapes)} if self._build_shapes else None
-
     def build(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is None:
             raise SpecError("MultiHeadAttention is built from a query and a value shape", where=self.name)
-        self._build_shapes = {"query_shape": tuple(query_shape), "value_shape": tuple(value_shape)}
-        if key_shape is not None:
-            self._build_shapes["key_shape"] = tuple(key_shape)
+        self._record_build_shapes(query_shape, value_shape, key_shape)
         key_shape = value_shape if key_shape is None else key_shape
         if tuple(value_shape[1:-1]) != tuple(key_shape[1:-1]):
             raise SpecError(f"value and key must agree on all but their last axis, got value shape "
