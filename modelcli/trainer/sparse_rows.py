@@ -36,7 +36,7 @@ def plan(model) -> list[Embedding]:
     for module in model.modules():
         for p in module.parameters(recurse=False):
             owners[id(p)] = owners.get(id(p), 0) + 1
-    return [layer for layer in model.modules() if isinstance(layer, Embedding)
+    return [layer for layer in model.modules() if isinstance(layer, Embedding) and layer.table_only_looked_up
             and _suits(layer.embeddings, trainable, owners) and layer.embeddings_regularizer is None]
 
 

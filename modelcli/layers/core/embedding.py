@@ -18,6 +18,7 @@ from ..reshaping._spatial import positive_int
 class Embedding(Layer):
     default_input_dtype = "int32"  # a Sequential starting here builds an integer input
     sparse_gradient = False  # fit turns it on around its forward pass: trainer/sparse_rows.py
+    table_only_looked_up = True  # no other op reads the table (else its gradient is dense anyway)
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, **kwargs):
         super().__init__(**kwargs)  # the base also takes Keras 2's input_length, which changes nothing

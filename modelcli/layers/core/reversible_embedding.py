@@ -11,7 +11,6 @@ from __future__ import annotations
 import numbers
 
 import torch
-import torch.nn.functional as F
 
 from ... import backend
 from ...engine.keras_tensor import KerasTensor
@@ -49,19 +48,16 @@ class ReversibleEmbedding(Embedding):
             # Keras draws it from the table's initializer (and gives it no regularizer or constraint)
             self.add_weight("reverse_embeddings", (self.output_dim, self.input_dim), self.embeddings_initializer)
 
+    @property
+    def table_only_looked_up(self) -> bool:
+        """A tied table also takes the projection's dense gradient: no row-sparse lookup (trainer/sparse_rows.py)."""
+        return not self.tie_weights
+
     def call(self, inputs, reverse=False):
         # The functional, Sequential and eager runners ask compute_mask right after each call;
         # it needs to know which way this call went (a plain dict write: no Module bookkeeping).
         self.__dict__["_called_in_reverse"] = bool(reverse)
-        return self._project(inputs) if reverse else self._look_up(inputs)
-
-    def _look_up(self, ids):
-        if ids.is_floating_point():  # Keras casts non-integer ids to int32 (truncation)
-            ids = ids.to(torch.int64)
-        # A tied table also takes the projection's dense gradient, so only an untied lookup goes
-        # row-sparse when fit asks for it (trainer/sparse_rows.py).
-        rows = F.embedding(ids, self.embeddings, sparse=self.sparse_gradient and not self.tie_weights)
-        return rows.to(backend.torch_dtype(self.compute_dtype))
+        return self._project(inputs) if reverse else super().call(inputs)
 
     def _project(self, hidden):
         """Keras's dtypes: the layer does not cast its inputs (Embedding turns Keras's autocast off),
